@@ -51,7 +51,10 @@ def connect(path: Path | str, *, read_only: bool = False, wait: float | None = N
     delay = 0.05
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            con = duckdb.connect(str(path), read_only=read_only)
+            # every naive timestamp we write is UTC except events.ts (docs/decisions.md)
+            con.execute("SET TimeZone = 'UTC'")
+            return con
         except duckdb.IOException as exc:
             if not _is_lock_error(exc):
                 raise StoreError(f"cannot open {path}: {exc}") from exc
