@@ -1,0 +1,1 @@
+"""Test suite; one sub-package per area (tests/dsl, tests/privacy, ...)."""
