@@ -28,19 +28,45 @@ from cdp.cli import (
     workspace_cmd,
 )
 from cdp.errors import CDPError
+from typer.core import TyperGroup
 
 __all__ = ["app", "main"]
 
+
+def _debug_wanted() -> bool:
+    return "--debug" in sys.argv or os.environ.get("CDP_DEBUG") == "1" or _state["debug"]
+
+
+class _RootGroup(TyperGroup):
+    """Turns our errors into one clear paragraph and exit code 1 (traceback only with --debug).
+
+    Done in the root group (not only in ``main``) so typer's CliRunner sees the same behaviour.
+    """
+
+    def invoke(self, ctx):  # type: ignore[no-untyped-def]
+        try:
+            return super().invoke(ctx)
+        except CDPError as exc:
+            if _debug_wanted():
+                traceback.print_exc()
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            typer.echo("interrupted; the store is consistent and a re-run continues where this stopped", err=True)
+            raise typer.Exit(130) from None
+
+
+_state = {"debug": False}
+
 app = typer.Typer(
     name="cdp",
+    cls=_RootGroup,
     help="A privacy-first customer data platform with a segment rules language.\n\n"
     "Example: cdp demo && cd cdp-demo && cdp segment preview platinum",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-
-_state = {"debug": False}
 
 
 @app.callback()
@@ -64,33 +90,6 @@ app.add_typer(campaign_cmd.app, name="campaign")
 app.add_typer(engine_cmd.app, name="engine")
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Entry point: known errors become one clear paragraph and exit code 1."""
-    debug = "--debug" in (argv if argv is not None else sys.argv[1:]) or os.environ.get("CDP_DEBUG") == "1"
-    try:
-        app(args=argv, standalone_mode=False)
-    except CDPError as exc:
-        if debug:
-            traceback.print_exc()
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(1)
-    except KeyboardInterrupt:
-        print("interrupted; the store is consistent and a re-run continues where this stopped", file=sys.stderr)
-        sys.exit(130)
-    except SystemExit:
-        raise
-    except Exception as exc:  # click usage errors and the unexpected
-        import click
-
-        if isinstance(exc, click.exceptions.Exit):
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code if exc.exit_code else 2)
-        if isinstance(exc, click.exceptions.Abort):
-            print("aborted", file=sys.stderr)
-            sys.exit(1)
-        if debug:
-            traceback.print_exc()
-        print(f"internal error: {type(exc).__name__}: {exc}\n  (re-run with --debug for the traceback)", file=sys.stderr)
-        sys.exit(1)
+def main() -> None:
+    """Console-script entry point."""
+    app()
