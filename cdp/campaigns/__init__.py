@@ -1,0 +1,5 @@
+"""Campaign measurement against the segment holdout."""
+
+from __future__ import annotations
+
+__all__: list[str] = []
