@@ -57,6 +57,7 @@ TEXT: dict[str, dict[str, str]] = {
     "no_record": {"en": "No record", "tr": "Kayıt yok"},
     "syncs": {"en": "Last syncs", "tr": "Son aktarımlar"},
     "sync": {"en": "Sync", "tr": "Aktarım"},
+    "destination": {"en": "Destination", "tr": "Hedef platform"},
     "status": {"en": "Status", "tr": "Durum"},
     "adds": {"en": "Added", "tr": "Eklenen"},
     "removes": {"en": "Removed", "tr": "Çıkarılan"},

@@ -210,6 +210,6 @@ class ReportService:
                          shown(s["adds"], m), shown(s["removes"], m), ex))
         if not rows:
             return P.section("syncs", t(lang, "syncs"), f'<p class="note">{P.esc(t(lang, "no_data"))}</p>')
-        body = P.table([t(lang, "sync"), "destination", t(lang, "segment"), t(lang, "status"), t(lang, "adds"),
+        body = P.table([t(lang, "sync"), t(lang, "destination"), t(lang, "segment"), t(lang, "status"), t(lang, "adds"),
                         t(lang, "removes"), t(lang, "exclusions")], rows)
         return P.section("syncs", t(lang, "syncs"), body)
