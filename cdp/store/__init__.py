@@ -54,6 +54,7 @@ def connect(path: Path | str, *, read_only: bool = False, wait: float | None = N
             con = duckdb.connect(str(path), read_only=read_only)
             # every naive timestamp we write is UTC except events.ts (docs/decisions.md)
             con.execute("SET TimeZone = 'UTC'")
+            con.execute("SET enable_progress_bar = false")  # our own progress bars only
             return con
         except duckdb.IOException as exc:
             if not _is_lock_error(exc):
