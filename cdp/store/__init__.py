@@ -82,11 +82,16 @@ def schema_version(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> int:
-    """Apply every migration newer than the store's version; returns the new version."""
+    """Apply every migration not yet applied, in number order; returns the schema version.
+
+    Applied migrations are tracked one by one (not only the highest number), so a migration
+    numbered below the newest one — each area of the code has its own number range — is still
+    applied to a store created before it existed.
+    """
     con.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMP)")
-    current = schema_version(con)
+    applied = {int(r[0]) for r in con.execute("SELECT version FROM schema_version").fetchall()}
     for number, name, sql in _migration_files():
-        if number <= current:
+        if number in applied:
             continue
         con.execute("BEGIN TRANSACTION")
         try:
@@ -98,8 +103,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
         except Exception as exc:
             con.execute("ROLLBACK")
             raise StoreError(f"migration {name} failed: {exc}") from exc
-        current = number
-    return current
+    return schema_version(con)
 
 
 @contextmanager
