@@ -60,9 +60,9 @@ obj AS (SELECT DISTINCT customer_id FROM objections WHERE scope = 'direct_market
 sup AS (SELECT DISTINCT i.customer_id FROM identities i JOIN suppressions s ON s.id_hash = i.id_hash),
 {tacir},
 decided AS (
-    SELECT m.customer_id, at_s.seq,
+    SELECT m.customer_id, m.control, at_s.seq,
         CASE
-            WHEN m.control THEN 'control'
+            WHEN $honour_control AND m.control THEN 'control'
             WHEN c.customer_id IS NULL THEN 'erased'
             WHEN sup.customer_id IS NOT NULL THEN 'suppressed'
             WHEN obj.customer_id IS NOT NULL THEN 'objection'
@@ -148,16 +148,12 @@ def _check_transfer(destination: DestinationTerms, at: datetime) -> dict[str, An
     return meta
 
 
-def release(
-    con: Any, build_id: int, destination: DestinationTerms, purpose: str, at: datetime, policy: Policy
-) -> ReleasedAudience:
-    """Release a build's members to ``destination`` for ``purpose`` at ``at`` (naive UTC).
-
-    A member leaves only when not in control, not erased, not suppressed, without a
-    do-not-market objection, with no withdrawal or refusal recorded (at any effective time)
-    and with a valid basis at ``at``: unexpired granted consent, or the TACIR opt-out
-    basis (Law 6563 Art. 6(1)) for email/SMS/call when the policy enables it.
-    """
+def _decide(
+    con: Any, build_id: int, destination: DestinationTerms, purpose: str, at: datetime, policy: Policy,
+    *, honour_control: bool,
+) -> tuple[str, str, dict[str, Any], pa.Table]:
+    """(segment, channel, transfer meta, per-member decisions) for a build: the one place the
+    release rules live, shared by :func:`release` and :func:`assess`."""
     at = _naive_utc(at)
     row = con.execute("SELECT segment, purposes FROM segment_builds WHERE build_id = ?", [build_id]).fetchone()
     if row is None:
@@ -182,8 +178,37 @@ def release(
     tacir = _TACIR_SQL.strip() if opt_out else "tacir AS (SELECT NULL::VARCHAR AS customer_id WHERE false)"
     tbl = con.execute(
         _RELEASE_SQL.format(tacir=tacir),
-        {"build": build_id, "purpose": purpose, "channel": channel, "at": at, "opt_out": opt_out},
+        {"build": build_id, "purpose": purpose, "channel": channel, "at": at, "opt_out": opt_out,
+         "honour_control": honour_control},
     ).to_arrow_table()
+    return segment, channel, meta, tbl
+
+
+def assess(
+    con: Any, build_id: int, destination: DestinationTerms, purpose: str, at: datetime, policy: Policy
+) -> pa.Table:
+    """Every member of a build with the gate's decision at ``at``, the holdout NOT counted as an
+    exclusion: columns ``customer_id``, ``control``, ``reason`` (null = the gate would release
+    them), ``seq`` and ``basis``. Campaign measurement filters the control group with exactly
+    the rules that filtered the treatment (issue 9); nothing is released by this function.
+    """
+    _segment, _channel, _meta, tbl = _decide(con, build_id, destination, purpose, _naive_utc(at), policy,
+                                             honour_control=False)
+    return tbl.select(["customer_id", "control", "reason", "seq", "basis"])
+
+
+def release(
+    con: Any, build_id: int, destination: DestinationTerms, purpose: str, at: datetime, policy: Policy
+) -> ReleasedAudience:
+    """Release a build's members to ``destination`` for ``purpose`` at ``at`` (naive UTC).
+
+    A member leaves only when not in control, not erased, not suppressed, without a
+    do-not-market objection, with no withdrawal or refusal recorded (at any effective time)
+    and with a valid basis at ``at``: unexpired granted consent, or the TACIR opt-out
+    basis (Law 6563 Art. 6(1)) for email/SMS/call when the policy enables it.
+    """
+    at = _naive_utc(at)
+    segment, channel, meta, tbl = _decide(con, build_id, destination, purpose, at, policy, honour_control=True)
     cids = tbl.column("customer_id").to_pylist()
     seqs = tbl.column("seq").to_pylist()
     reasons = tbl.column("reason").to_pylist()
