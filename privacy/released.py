@@ -42,7 +42,8 @@ class ReleasedAudience:
     justification_digest: str
     removals: pa.Table | None = None          # customers who must leave (withdrawn, objected, erased)
     meta: dict[str, Any] = field(default_factory=dict)
-    _seal: object = field(default=None, repr=False, compare=False)
+    # not an init field: dataclasses.replace() builds a new, unsealed audience
+    _seal: object = field(default=None, init=False, repr=False, compare=False)
 
     def __len__(self) -> int:
         return self.members.num_rows
@@ -56,4 +57,6 @@ class ReleasedAudience:
 
 def _sealed(**kwargs: Any) -> ReleasedAudience:
     """Internal: used by privacy.gate only."""
-    return ReleasedAudience(**kwargs, _seal=_SEAL)
+    audience = ReleasedAudience(**kwargs)
+    object.__setattr__(audience, "_seal", _SEAL)
+    return audience
