@@ -7,7 +7,7 @@ appending to the template (one edit, no reformatting of the sources).
 
 from __future__ import annotations
 
-__all__ = ["DEMO_CONFIG", "DEMO_MARKER", "render_config"]
+__all__ = ["DEMO_CONFIG", "DEMO_EXTRA", "DEMO_MARKER", "demo_extra", "render_config"]
 
 # the first line of a demo cdp.toml: how `cdp demo` recognizes a workspace it may re-use
 DEMO_MARKER = "# cdp demo workspace"
@@ -92,3 +92,48 @@ _PLACEHOLDERS = """
 def render_config(extra: str | None = None) -> str:
     """The demo cdp.toml text; ``extra`` (TOML) replaces the placeholder comments when given."""
     return DEMO_CONFIG.format(extra=_PLACEHOLDERS if extra is None else "\n" + extra.strip() + "\n")
+
+
+_PRIVACY_AND_RULES = """
+# --- Privacy policy ([privacy]), reference: docs/privacy.md ------------------------------------
+[privacy]
+controller = "Demo Toptan Gıda A.Ş."   # the data controller, for the VERBIS inventory
+min_audience_size = 100                # ad platforms never get smaller audiences
+tacir_opt_out = false                  # true: Law 6563 Art. 6(1) lets merchants (TACIR) get e-mail,
+                                       # SMS and calls until they refuse; the demo asks for consent
+
+[privacy.data_purposes]                # which purposes each trait / event property may serve;
+                                       # district and loyalty_since are left "not reviewed" on purpose
+city = ["email_marketing", "sms_marketing", "call_marketing", "ads_targeting", "analytics"]
+business_type = ["email_marketing", "sms_marketing", "call_marketing", "ads_targeting", "analytics"]
+recipient_type = ["email_marketing", "sms_marketing", "call_marketing", "ads_targeting", "analytics"]
+signup_date = ["email_marketing", "sms_marketing", "call_marketing", "ads_targeting", "analytics"]
+"events.category" = ["email_marketing", "sms_marketing", "call_marketing", "ads_targeting", "analytics"]
+
+[privacy.retention]
+events = "3 years"
+consent_proof = "3 years"
+
+# --- Rules ([rules]), reference: docs/segments.md ---------------------------------------------
+[rules]
+keep_builds = 30
+
+[rules.rfm]
+event = "purchase"
+amount = "amount"
+window = "12 months"
+"""
+
+
+def demo_extra() -> str:
+    """Privacy policy, destinations, syncs and rules of the demo workspace."""
+    from cdp.sync.demo import DEMO_TOML
+
+    return (
+        _PRIVACY_AND_RULES
+        + "\n# --- Destinations and syncs, reference: docs/destinations.md ---------------------------------"
+        + DEMO_TOML
+    )
+
+
+DEMO_EXTRA = _PRIVACY_AND_RULES

@@ -71,7 +71,7 @@ def _is_demo_workspace(target: Path) -> bool:
 
 def prepare_workspace(run: DemoRun) -> None:
     """Create the workspace (cdp.toml of the demo, .cdp/ with keys and store), or re-use it."""
-    from cdp.demo.config_template import render_config
+    from cdp.demo.config_template import demo_extra, render_config
     from cdp.workspace import Workspace
 
     target = run.target
@@ -95,7 +95,7 @@ def prepare_workspace(run: DemoRun) -> None:
     target.mkdir(parents=True, exist_ok=True)
     config = target / "cdp.toml"
     if not config.exists():
-        config.write_text(render_config(), encoding="utf-8")
+        config.write_text(render_config(demo_extra()), encoding="utf-8")
     run.tell("creating the workspace")
     run.workspace = Workspace.init(target, name="demo")
 
@@ -190,11 +190,48 @@ def _records_merged(run: DemoRun, customers: int) -> int:
 #: the steps of `cdp demo`, in order: (name, function). A step reads ``run.workspace`` and adds
 #: its figures to ``run.summary``; e.g. ``("build segments", build_segments)`` with
 #: ``def build_segments(run): run.summary["segments"] = run.workspace.segments.build(...)``.
+def train_models(run: DemoRun) -> None:
+    """Train the demo's value clusters and churn model (segments/models.seg)."""
+    run.tell("training models")
+    trained = run.workspace.models.train()
+    keys = ("k", "silhouette", "auc", "brier", "top_decile_lift")
+    run.summary["models"] = {
+        m["name"]: {"algorithm": m["algorithm"], "version": m["version"],
+                    **{k: m["metrics"][k] for k in keys if (m.get("metrics") or {}).get(k) is not None}}
+        for m in trained
+    }
+
+
+def build_segments(run: DemoRun) -> None:
+    """Build every segment of segments/*.seg at the end of the generated data."""
+    run.tell("building segments")
+    built = run.workspace.segments.build()
+    run.summary["segments"] = {name: {"members": b["members"], "control": b["control"]} for name, b in built.items()}
+
+
+def dry_run_syncs(run: DemoRun) -> None:
+    """A dry run of the demo syncs (a file and Meta): what would be sent, who was excluded, why."""
+    from cdp.sync.demo import dry_run_demo
+
+    run.tell("dry-running syncs")
+    results = dry_run_demo(run.workspace)
+    run.summary["syncs"] = {
+        r.get("sync", "?"): {
+            k: r.get(k) for k in ("status", "destination", "segment", "adds", "removes", "released", "exclusions", "error")
+            if r.get(k) not in (None, {}, [])
+        }
+        for r in results
+    }
+
+
 STEPS: list[tuple[str, Callable[[DemoRun], None]]] = [
     ("workspace", prepare_workspace),
     ("generate", generate_data),
     ("segments", copy_segments),
     ("ingest", ingest),
+    ("models", train_models),
+    ("build", build_segments),
+    ("syncs", dry_run_syncs),
 ]
 
 
