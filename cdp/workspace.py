@@ -32,6 +32,7 @@ class Workspace:
 
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root).resolve()
+        self.init_info: dict[str, Any] = {}
 
     # -- locating -----------------------------------------------------------------
     @classmethod
@@ -73,6 +74,70 @@ class Workspace:
     @property
     def reports_dir(self) -> Path:
         return self.root / "reports"
+
+    # -- creating -------------------------------------------------------------------
+    @classmethod
+    def init(cls, root: Path | str, *, name: str | None = None) -> Workspace:
+        """Create (or complete) a workspace: cdp.toml, segments/, reports/, data/, .gitignore,
+        .cdp/ with a migrated store, the key store and a 0600 master key unless
+        ``CDP_MASTER_KEY`` is set. Existing files are kept. ``ws.init_info`` says what was
+        created and where the master key comes from (the CLI prints the warning once)."""
+        from cdp.ingest.template import CONFIG_TEMPLATE, GITIGNORE
+        from cdp.store import open_store
+        from privacy.keys import MASTER_KEY_ENV, KeyStore
+        from privacy.pseudonym import Pseudonymizer
+
+        ws = cls(root)
+        created: list[str] = []
+        ws.root.mkdir(parents=True, exist_ok=True)
+        if not ws.config_path.exists():
+            ws.config_path.write_text(CONFIG_TEMPLATE.format(name=name or ws.root.name), encoding="utf-8")
+            created.append(CONFIG_NAME)
+        for folder in (ws.segments_dir, ws.reports_dir, ws.root / "data"):
+            if not folder.exists():
+                folder.mkdir(parents=True)
+                created.append(folder.name + "/")
+        gitignore = ws.root / ".gitignore"
+        if not gitignore.exists():
+            gitignore.write_text(GITIGNORE, encoding="utf-8")
+            created.append(".gitignore")
+        key_file = ws.state_dir / "master.key"
+        had_key = key_file.exists() or bool(os.environ.get(MASTER_KEY_ENV))
+        with KeyStore.open(ws.state_dir, create=True) as ks:
+            Pseudonymizer.from_keystore(ks)     # create the pseudonym secrets now
+            ks.signing_key()
+            source = ks.master_source
+        with open_store(ws.store_path) as con:
+            from cdp.store import schema_version
+
+            version = schema_version(con)
+        if not had_key:
+            created.append(".cdp/master.key")
+        ws.init_info = {
+            "root": str(ws.root),
+            "created": created,
+            "master_key": "environment (CDP_MASTER_KEY)" if source == "env" else str(key_file),
+            "master_key_created": not had_key,
+            "schema_version": version,
+        }
+        return ws
+
+    def ingest(
+        self, sources: list[str] | None = None, *, strict: bool = False, progress: Any = None
+    ) -> Any:
+        """Ingest the configured sources (all enabled ones by default) and return an
+        :class:`cdp.ingest.IngestReport`. ``strict=True`` writes nothing when any row is
+        rejected (:class:`cdp.errors.RejectedRowsError`). ``progress(source, phase, done,
+        total)`` is called as rows are read and loaded."""
+        from cdp.ingest import run_ingest
+
+        return run_ingest(self, sources, strict=strict, progress=progress)
+
+    def status(self) -> dict[str, Any]:
+        """Counts, last ingest per source, store size, schema version and warnings (docs/cli.md)."""
+        from cdp.ingest.status import workspace_status
+
+        return workspace_status(self)
 
     # -- config and store ---------------------------------------------------------
     @cached_property

@@ -90,6 +90,8 @@ def parse_config(text: str, file: str = "cdp.toml") -> Config:
         loc = tuple(err.get("loc", ()))
         key = ".".join(str(p) for p in loc)
         msg = err.get("msg", "invalid value")
+        if msg.startswith("Value error, "):
+            msg = msg[len("Value error, "):]
         if err.get("type") == "extra_forbidden":
             msg = "unknown key"
         raise ConfigError(msg, key=key, file=file, line=_line_of(text, loc)) from exc

@@ -1,1 +1,7 @@
-"""connectors/sources package."""
+"""Source connectors: read raw rows from files and databases (see :mod:`.base`)."""
+
+from __future__ import annotations
+
+from connectors.sources.base import READERS, ReadUnit, SourceReader, SourceState, reader_for, register_reader
+
+__all__ = ["READERS", "ReadUnit", "SourceReader", "SourceState", "reader_for", "register_reader"]

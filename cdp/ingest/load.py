@@ -1,0 +1,157 @@
+"""Loading resolved rows (``_ok``) into the canonical tables, per entity."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from cdp.config.sources import VALUE_TYPES
+from cdp.ingest.plan import SourcePlan
+from cdp.ingest.report import SourceReport
+from cdp.ingest.values import ident
+from privacy.normalize import nfc, normalize_identifier
+
+__all__ = ["add_columns", "load_consents", "load_customers", "load_events"]
+
+
+def add_columns(con: Any, table: str, plan: SourcePlan, role: str, blocked: dict[str, str]) -> list[tuple[int, str]]:
+    """ALTER TABLE ... ADD COLUMN IF NOT EXISTS for each declared field; returns (index, name).
+
+    Must run before the transaction modifies ``table`` (DuckDB refuses to commit an ALTER
+    that follows changes to the same table)."""
+    out = []
+    for j, f in enumerate(plan.fields):
+        if f.role != role or f.name in blocked:
+            continue
+        con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {ident(f.name)} {VALUE_TYPES[f.vtype]}")
+        out.append((j, f.name))
+    return out
+
+
+def load_customers(
+    con: Any, plan: SourcePlan, report: SourceReport, *, now: datetime, vault: Any, traits: list[tuple[int, str]]
+) -> None:
+    """Upsert traits (the last non-empty value of the batch wins; empty keeps the stored one)
+    and write contact columns to the vault only."""
+    report.rows_loaded = con.execute("SELECT count(*) FROM _ok").fetchone()[0]
+    if traits:
+        aggs = ", ".join(f"arg_max(_p{j}, _ord) FILTER (WHERE _p{j} IS NOT NULL) AS {ident(n)}" for j, n in traits)
+        sets = ", ".join(f"{ident(n)} = coalesce(a.{ident(n)}, customers.{ident(n)})" for _, n in traits)
+        con.execute(
+            f"UPDATE customers SET {sets}, updated_at = ? "
+            f"FROM (SELECT customer_id, {aggs} FROM _ok GROUP BY customer_id) a "
+            f"WHERE customers.customer_id = a.customer_id",
+            [now],
+        )
+    if plan.contact:
+        write_contacts(con, plan, report, vault)
+
+
+def write_contacts(con: Any, plan: SourcePlan, report: SourceReport, vault: Any) -> None:
+    id_kind = {c: k for k, c in plan.ids}
+    fields = list(plan.contact.items())
+    aggs = ", ".join(
+        f"arg_max(s.{ident(col)}, o._ord) FILTER (WHERE nullif(trim(s.{ident(col)}), '') IS NOT NULL)"
+        for _, col in fields
+    )
+    tbl = con.execute(
+        f"SELECT o.customer_id, {aggs} FROM _ok o JOIN _stage s ON s._ord = o._ord GROUP BY o.customer_id"
+    ).to_arrow_table()
+    ids = tbl.column(0).to_pylist()
+    rows = []
+    for k, (fieldname, col) in enumerate(fields):
+        kind = id_kind.get(col)
+        values = tbl.column(k + 1).to_pylist()
+        for cid, raw in zip(ids, values):
+            if raw is None:
+                continue
+            value = normalize_identifier(kind, raw) if kind in ("email", "phone") else nfc(str(raw)).strip()
+            if value:
+                rows.append((cid, fieldname, value))
+    report.vault_fields = vault.put_many(rows)
+
+
+def load_events(con: Any, plan: SourcePlan, report: SourceReport, *, props: list[tuple[int, str]]) -> None:
+    """Insert new events; an event_id seen before with other content is a correction (replaced)."""
+    idx = {f.role: j for j, f in enumerate(plan.fields)}
+    amount = f"_p{idx['amount']}" if "amount" in idx else "NULL::DECIMAL(18, 2)"
+    cols = ["event_id", "customer_id", "event_type", "ts", "amount", "source", *[n for _, n in props]]
+    exprs = ["_eid", "customer_id", f"_p{idx['event_type']}", f"_p{idx['ts']}", amount, "?",
+             *[f"_p{j}" for j, _ in props]]
+    con.execute("DROP TABLE IF EXISTS _ev")
+    ok, distinct = con.execute("SELECT count(*), count(DISTINCT _eid) FROM _ok").fetchone()
+    # the same event_id twice in one batch: the last row wins (rare, so only then pay for it)
+    dedupe = " QUALIFY row_number() OVER (PARTITION BY _eid ORDER BY _ord DESC) = 1" if distinct < ok else ""
+    con.execute(
+        f"CREATE TEMP TABLE _ev AS SELECT {', '.join(f'{e} AS {ident(c)}' for e, c in zip(exprs, cols))} "
+        f"FROM _ok{dedupe}",
+        [plan.name],
+    )
+    con.execute("DROP TABLE IF EXISTS _rows")
+    differs = " OR ".join(f"b.{ident(c)} IS DISTINCT FROM e.{ident(c)}" for c in cols[1:])
+    con.execute("DROP TABLE IF EXISTS _corr")
+    con.execute(
+        f"CREATE TEMP TABLE _corr AS SELECT b.event_id, ({differs}) AS changed "
+        "FROM _ev b JOIN events e ON e.event_id = b.event_id"
+    )
+    changed, same = con.execute(
+        "SELECT count(*) FILTER (WHERE changed), count(*) FILTER (WHERE NOT changed) FROM _corr"
+    ).fetchone()
+    if changed:
+        con.execute("DELETE FROM events WHERE event_id IN (SELECT event_id FROM _corr WHERE changed)")
+    col_list = ", ".join(ident(c) for c in cols)
+    skip = " WHERE NOT EXISTS (SELECT 1 FROM _corr c WHERE c.event_id = _ev.event_id AND NOT c.changed)" if same else ""
+    con.execute(f"INSERT INTO events ({col_list}) SELECT {col_list} FROM _ev{skip}")
+    report.corrections = int(changed)
+    report.rows_unchanged = int(same) + (ok - distinct)
+    report.rows_loaded = int(distinct - same)
+
+
+def load_consents(con: Any, plan: SourcePlan, report: SourceReport, *, signing_key: Any) -> None:
+    """Append consent events through the ledger (idempotent: a re-import adds nothing).
+
+    A refusal (İYS ``RET``) whose subject had granted the same purpose and channel just
+    before is recorded as a withdrawal. Events are recorded by identifier pseudonym; the
+    ledger links them to the customer, or keeps them pending until the identifier appears.
+    """
+    from privacy.ledger import ConsentInput, append
+
+    idx = {f.role: j for j, f in enumerate(plan.fields)}
+    texts = ("basis", "recipient_type", "source", "notice_version", "text_version", "collection_method", "actor",
+             "evidence", "iys_transaction_id")
+    defaults = plan.config.defaults
+    sel = ["o._pick", "o._purpose", "o._channel", f"o._p{idx['status']}" if "status" in idx else "NULL",
+           f"o._p{idx['at']}", f"o._p{idx['expires']}" if "expires" in idx else "NULL",
+           *[f"o._p{idx[t]}" if t in idx else "NULL" for t in texts], "o._known"]
+    rows = con.execute(f"SELECT {', '.join(sel)} FROM _ok o ORDER BY o._p{idx['at']}, o._ord").fetchall()
+    # history of the same subjects, to turn a refusal right after a grant into a withdrawal
+    hist: dict[tuple[str, str, str], list[tuple[datetime, str]]] = {}
+    for h, p, c, s, at in con.execute(
+        "SELECT id_hash, purpose, channel, status, effective_at FROM consent_events "
+        "WHERE id_hash IN (SELECT _pick FROM _ok) ORDER BY effective_at, seq"
+    ).fetchall():
+        hist.setdefault((h, p, c), []).append((at, s))
+    events = []
+    pending = 0
+    for r in rows:
+        pick, purpose, channel, status, at, expires = r[:6]
+        extra = dict(zip(texts, r[6:15]))
+        for t in texts:
+            if extra[t] is None and t in defaults:
+                extra[t] = defaults[t]
+        status = status or defaults.get("status")
+        key = (pick, purpose, channel)
+        before = [s for t, s in hist.get(key, []) if t < at]
+        if status == "refused" and before and before[-1] == "granted":
+            status = "withdrawn"
+        hist.setdefault(key, []).append((at, status))
+        pending += not r[15]
+        events.append(
+            ConsentInput(purpose=purpose, channel=channel, status=status, effective_at=at, customer_id=None,
+                         id_hash=pick, expires_at=expires, **extra)
+        )
+    result = append(con, events, signing_key=signing_key)
+    report.consents_appended = result.appended
+    report.rows_unchanged = result.skipped
+    report.rows_loaded = result.appended
+    report.consents_pending = pending if result.appended else 0

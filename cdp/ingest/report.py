@@ -1,0 +1,68 @@
+"""What an ingestion did, per source and in total (counts only, never values)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+__all__ = ["IngestReport", "SourceReport"]
+
+
+@dataclass
+class SourceReport:
+    """Counts of one source's run. ``columns_dropped`` maps column -> rows it had."""
+
+    source: str
+    entity: str
+    run_id: int | None = None
+    files: int = 0
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    rows_suppressed: int = 0
+    rows_unchanged: int = 0
+    corrections: int = 0
+    customers_new: int = 0
+    customers_merged: int = 0
+    identities_new: int = 0
+    vault_fields: int = 0
+    consents_appended: int = 0
+    consents_pending: int = 0
+    consents_attached: int = 0
+    identifiers_invalid: dict[str, int] = field(default_factory=dict)
+    columns_dropped: dict[str, int] = field(default_factory=dict)
+    columns_blocked: dict[str, str] = field(default_factory=dict)   # column -> identifier kind found
+    rejects_by_reason: dict[str, int] = field(default_factory=dict)
+    first_reject: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class IngestReport:
+    """The result of :meth:`cdp.Workspace.ingest`."""
+
+    sources: list[SourceReport] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def total(self, name: str) -> int:
+        return sum(int(getattr(s, name)) for s in self.sources)
+
+    @property
+    def warnings(self) -> list[str]:
+        return [f"{s.source}: {w}" for s in self.sources for w in s.warnings]
+
+    def to_dict(self) -> dict[str, Any]:
+        keys = ("rows_read", "rows_loaded", "rows_rejected", "rows_suppressed", "rows_unchanged", "corrections",
+                "customers_new", "customers_merged", "identities_new", "vault_fields", "consents_appended",
+                "consents_pending")
+        return {
+            **{k: self.total(k) for k in keys},
+            "columns_dropped": sum(len(s.columns_dropped) for s in self.sources),
+            "seconds": round(self.seconds, 3),
+            "warnings": self.warnings,
+            "sources": [s.to_dict() for s in self.sources],
+        }
