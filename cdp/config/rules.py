@@ -5,6 +5,7 @@
 keep_builds = 30            # builds kept per segment (0 = keep every build)
 event_types = ["refund"]    # event types rules may use before any has been ingested
 report_min_cell = 10        # reports hide groups smaller than this
+report_transitions = ["platinum", "gold", "silver"]   # the report's transition matrix (default: disjoint segments)
 
 [rules.rfm]
 event = "purchase"          # the event type RFM counts
@@ -88,5 +89,6 @@ class RulesConfig(BaseModel):
     event_types: list[str] = Field(default_factory=list)
     #: reports hide groups smaller than this (segment profiles, transitions, breakdowns)
     report_min_cell: int = Field(default=10, ge=1)
+    report_transitions: list[str] = Field(default_factory=list)  # segments of the report's transition matrix, best first
     rfm: RfmConfig = Field(default_factory=RfmConfig)
     models: ModelMonitoringConfig = Field(default_factory=ModelMonitoringConfig)

@@ -117,6 +117,7 @@ consent_proof = "3 years"
 # --- Rules ([rules]), reference: docs/segments.md ---------------------------------------------
 [rules]
 keep_builds = 30
+report_transitions = ["platinum", "gold", "silver"]   # tiers, best first: who moved up or down
 
 [rules.rfm]
 event = "purchase"

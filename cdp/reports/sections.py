@@ -16,6 +16,7 @@ __all__ = [
     "consent_coverage",
     "last_syncs",
     "disjoint_segments",
+    "transition_points",
     "transition_matrix",
 ]
 
@@ -35,23 +36,28 @@ def overview(con: Any, as_of_local: datetime) -> dict[str, Any]:
             "consent_events": consents}
 
 
-def latest_segments(con: Any) -> list[dict[str, Any]]:
+def latest_segments(con: Any, as_of_local: datetime | None = None) -> list[dict[str, Any]]:
+    """Each segment's latest build at or before ``as_of_local`` (all builds when None)."""
     rows = con.execute(
         """
         SELECT segment, build_id, as_of, members, control FROM segment_builds
+        WHERE ?::TIMESTAMP IS NULL OR as_of <= ?::TIMESTAMP
         QUALIFY row_number() OVER (PARTITION BY segment ORDER BY as_of DESC, build_id DESC) = 1
         ORDER BY members DESC, segment
-        """
+        """,
+        [as_of_local, as_of_local],
     ).fetchall()
     return [dict(zip(("segment", "build_id", "as_of", "members", "control"), r)) for r in rows]
 
 
-def size_history(con: Any, limit_points: int = 24) -> dict[str, list[tuple[str, int]]]:
+def size_history(con: Any, as_of_local: datetime, limit_points: int = 24) -> dict[str, list[tuple[str, int]]]:
+    """Members per segment and build date (the day's last build), up to ``as_of_local``."""
     rows = con.execute(
         """
         SELECT segment, as_of::DATE AS d, arg_max(members, build_id) FROM segment_builds
-        GROUP BY segment, d ORDER BY d
-        """
+        WHERE as_of <= ? GROUP BY segment, d ORDER BY d
+        """,
+        [as_of_local],
     ).fetchall()
     out: dict[str, list[tuple[str, int]]] = {}
     for seg, d, members in rows:
@@ -127,8 +133,24 @@ def disjoint_segments(con: Any, candidates: list[dict[str, Any]]) -> list[str]:
     return [name for name, _ in chosen]
 
 
-def transition_matrix(con: Any, segments: list[str]) -> Transitions | None:
-    points = con.execute("SELECT DISTINCT as_of FROM segment_builds ORDER BY as_of DESC LIMIT 2").fetchall()
-    if len(points) < 2 or not segments:
+def transition_points(con: Any, as_of_local: datetime | None = None) -> tuple[datetime, datetime] | None:
+    """(from, to): the latest build time up to ``as_of_local`` and the latest one on an earlier
+    day, so builds minutes apart (a build and a sync's rebuild) are not compared."""
+    row = con.execute(
+        "SELECT max(as_of) FROM segment_builds WHERE ?::TIMESTAMP IS NULL OR as_of <= ?::TIMESTAMP",
+        [as_of_local, as_of_local],
+    ).fetchone()
+    if row is None or row[0] is None:
         return None
-    return transitions(con, segments, points[1][0], points[0][0])
+    to = row[0]
+    prev = con.execute("SELECT max(as_of) FROM segment_builds WHERE as_of::DATE < ?::DATE", [to]).fetchone()
+    if prev is None or prev[0] is None:
+        return None
+    return prev[0], to
+
+
+def transition_matrix(con: Any, segments: list[str], as_of_local: datetime | None = None) -> Transitions | None:
+    points = transition_points(con, as_of_local)
+    if points is None or not segments:
+        return None
+    return transitions(con, segments, points[0], points[1])

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 __all__ = ["ReportService"]
 
+_MAX_LINES = 8   # series in the sizes-over-time chart: the largest segments
+
 
 class ReportService:
     def __init__(self, ws: Workspace) -> None:
@@ -51,7 +53,7 @@ class ReportService:
             a = resolve_point(con, from_point, which="from")
             b = resolve_point(con, to_point, which="to")
             if not segments:
-                segments = S.disjoint_segments(con, S.latest_segments(con))
+                segments = self.transition_segments(con)
             return transitions(con, segments, a, b)
 
     # -- the HTML report -----------------------------------------------------------------
@@ -90,7 +92,7 @@ class ReportService:
         return P.section("overview", t(lang, "overview"), body)
 
     def _sec_segments(self, con: Any, when: Any, lang: str, m: int) -> str:
-        latest = S.latest_segments(con)
+        latest = S.latest_segments(con, when.local)
         total = con.execute("SELECT count(*) FROM customers").fetchone()[0] or 1
         rows = [
             (s["segment"], shown(s["members"], m), shown(s["control"], m),
@@ -100,9 +102,9 @@ class ReportService:
         bars = [
             (s["segment"], None if suppressed(s["members"], m) else s["members"], shown(s["members"], m)) for s in latest
         ]
-        history = {
-            seg: [(d, v) for d, v in points if not suppressed(v, m)] for seg, points in S.size_history(con).items()
-        }
+        largest = [s["segment"] for s in latest[:_MAX_LINES]]
+        full = S.size_history(con, when.local)
+        history = {seg: [(d, v) for d, v in full.get(seg, []) if not suppressed(v, m)] for seg in largest}
         body = (
             P.table([t(lang, "segment"), t(lang, "members"), t(lang, "control"), t(lang, "share"), t(lang, "last_build")], rows)
             + svg.bar_chart(bars, title=t(lang, "segment_sizes"), empty_note=t(lang, "no_data"))
@@ -134,9 +136,16 @@ class ReportService:
 
         return P.section("clusters", t(lang, "clusters"), cluster_sections(self.ws, con, when, lang, m))
 
+    def transition_segments(self, con: Any, when: Any = None) -> list[str]:
+        """`[rules] report_transitions` (e.g. the value tiers, best first), else a greedy set of
+        non-overlapping segments of the latest builds, largest first."""
+        configured = list(getattr(self.ws.config.rules, "report_transitions", None) or [])
+        if configured:
+            return configured
+        return S.disjoint_segments(con, S.latest_segments(con, when.local if when else None))
+
     def _sec_transitions(self, con: Any, when: Any, lang: str, m: int) -> str:
-        segs = S.disjoint_segments(con, S.latest_segments(con))
-        tr = S.transition_matrix(con, segs)
+        tr = S.transition_matrix(con, self.transition_segments(con, when), when.local)
         if tr is None:
             return P.section("transitions", t(lang, "transitions"), f'<p class="note">{P.esc(t(lang, "no_data"))}</p>')
         labels = [*tr.segments, NONE]

@@ -42,12 +42,14 @@ class Transitions:
 def resolve_point(con: Any, point: str | int | date | datetime | None, *, which: str) -> datetime:
     """A build id or a date → an as_of; None → the latest (to) or second latest (from) as_of."""
     if point is None:
-        rows = con.execute("SELECT DISTINCT as_of FROM segment_builds ORDER BY as_of DESC LIMIT 2").fetchall()
-        if not rows:
+        latest = con.execute("SELECT max(as_of) FROM segment_builds").fetchone()[0]
+        if latest is None:
             raise NotFoundError("build", "(any)", hint="run `cdp segment build` first")
-        if which == "to" or len(rows) == 1:
-            return rows[0][0]
-        return rows[1][0]
+        if which == "to":
+            return latest
+        # the latest build on an earlier day: builds minutes apart are not worth comparing
+        earlier = con.execute("SELECT max(as_of) FROM segment_builds WHERE as_of::DATE < ?::DATE", [latest]).fetchone()[0]
+        return earlier if earlier is not None else latest
     if isinstance(point, datetime):
         return point
     if isinstance(point, date):
