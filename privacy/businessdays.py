@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
-__all__ = ["add_business_days", "business_days_between", "is_business_day"]
+__all__ = ["add_business_days", "business_days_between", "is_business_day", "last_day_older_than"]
 
 
 @lru_cache(maxsize=64)
@@ -37,6 +37,15 @@ def add_business_days(start: date | datetime, n: int) -> date:
         d += timedelta(days=1)
         if is_business_day(d):
             n -= 1
+    return d
+
+
+def last_day_older_than(end: date | datetime, n: int) -> date:
+    """The latest date ``d`` with more than ``n`` business days after it up to ``end``: every
+    date on or before it is older than ``n`` business days (a cutoff to compare in SQL)."""
+    d = _as_date(end)
+    while business_days_between(d, end) <= n:
+        d -= timedelta(days=1)
     return d
 
 

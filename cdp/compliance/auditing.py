@@ -133,7 +133,7 @@ def pack(svc: Any, folder: Path) -> dict[str, Any]:
 
 def warnings(svc: Any) -> list[str]:
     """Privacy warnings for `cdp status`; counts only."""
-    from privacy.businessdays import business_days_between
+    from privacy.businessdays import last_day_older_than
     from privacy.retention import status
 
     out: list[str] = []
@@ -154,12 +154,14 @@ def warnings(svc: Any) -> list[str]:
         return out
     now = _now()
     with svc.ws.store() as con:
-        rows = con.execute(
-            "SELECT least(e.effective_at, e.recorded_at) FROM consent_events e WHERE coalesce(e.collection_method, '') <> 'iys' "
+        cutoff = last_day_older_than(now, 2)     # on or before it: more than 2 business days old
+        late = con.execute(
+            "SELECT count(*) FROM consent_events e WHERE coalesce(e.collection_method, '') <> 'iys' "
             "AND e.channel IN ('email', 'sms', 'call') AND e.redacted_at IS NULL "
-            "AND e.seq NOT IN (SELECT seq FROM iys_exports)"
-        ).fetchall()
-        late = sum(1 for (rec,) in rows if business_days_between(rec, now) > 2)
+            "AND least(e.effective_at, e.recorded_at)::DATE <= ? "
+            "AND e.seq NOT IN (SELECT seq FROM iys_exports)",
+            [cutoff],
+        ).fetchone()[0]
         if late:
             out.append(f"{late} consent(s) we collected are not registered in İYS after 2 business days "
                        "(deadline 3): run `cdp consent export --iys` and upload the file")
