@@ -7,9 +7,11 @@ and prints: rich for people, ``--json`` for scripts. Heavy imports stay inside.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import typer
+
+from cdp.errors import CDPError
 
 __all__ = ["register"]
 
@@ -175,35 +177,80 @@ def demo(
     directory: Path = typer.Argument(Path("cdp-demo"), help="Folder of the demo workspace."),
     customers: int = typer.Option(5_000, "--customers", "-n", help="Number of customers to generate."),
     seed: int = typer.Option(42, "--seed", help="Random seed (the same seed gives the same data)."),
+    end_date: Optional[str] = typer.Option(None, "--end-date", help="Last day of generated history (default: yesterday)."),
+    fresh: bool = typer.Option(False, "--fresh", help="Empty an existing demo folder and start over."),
     json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
-    """Create a demo workspace with a synthetic Turkish cash & carry wholesaler, ingest it and
-    print a summary and what to try next.
+    """Create a demo workspace with a synthetic Turkish cash & carry wholesaler: generate the data,
+    ingest it, train the models, build the segments, dry-run two syncs, and print what it did.
 
     Example: cdp demo ./cdp-demo --customers 100000 --seed 7
     """
+    from datetime import date as _date
+
     from cdp.demo import run_demo
 
+    end = None
+    if end_date:
+        try:
+            end = _date.fromisoformat(end_date)
+        except ValueError as exc:
+            raise CDPError(f"--end-date: not a date: {end_date}", hint="use YYYY-MM-DD") from exc
     if json_out:
         from cdp.cli.output import emit_json
 
-        emit_json(run_demo(directory, customers, seed, None))
+        emit_json(run_demo(directory, customers, seed, None, end_date=end, fresh=fresh))
         return
     bar, progress = _progress_bar()
     with bar:
-        summary = run_demo(directory, customers, seed, progress)
+        summary = run_demo(directory, customers, seed, progress, end_date=end, fresh=fresh)
+    _print_demo(summary or {})
+
+
+def _print_demo(summary: dict) -> None:  # noqa: C901 - a report, read top to bottom
+    from rich.table import Table
+
     from cdp.cli.output import console
 
     con = console()
-    for key, value in (summary or {}).items():
-        if isinstance(value, (list, tuple)):
-            con.print(f"[bold]{key.replace('_', ' ')}[/]:")
-            for item in value:
-                con.print(f"  {item}")
-        elif isinstance(value, dict):
-            con.print(f"[bold]{key.replace('_', ' ')}[/]: " + ", ".join(f"{k} {_fmt(v)}" for k, v in value.items()))
-        else:
-            con.print(f"[bold]{key.replace('_', ' ')}[/]: {_fmt(value)}")
+    con.print(f"[bold]demo workspace[/] {summary.get('workspace')} ready in {summary.get('seconds', 0):.1f} s")
+    con.print(
+        f"  customers {_fmt(summary.get('customers'))} · events {_fmt(summary.get('events'))} · "
+        f"identities {_fmt(summary.get('identities'))} ({_fmt(summary.get('identities_merged'))} merged across sources) · "
+        f"consent events {_fmt(summary.get('consents'))} · rejected rows {_fmt(summary.get('rejects'))}"
+    )
+    dropped = summary.get("columns_dropped") or []
+    if dropped:
+        con.print(f"  columns dropped (not declared in cdp.toml): {', '.join(dropped)}")
+    models = summary.get("models") or {}
+    if models:
+        t = Table("model", "algorithm", "version", "metrics", title="models trained")
+        for name, m in models.items():
+            metrics = ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}"
+                                for k, v in m.items() if k not in ("algorithm", "version"))
+            t.add_row(name, str(m.get("algorithm")), str(m.get("version")), metrics)
+        con.print(t)
+    segments = summary.get("segments") or {}
+    if segments:
+        t = Table("segment", "members", "control", title="segments built")
+        for name, b in sorted(segments.items(), key=lambda kv: -kv[1]["members"]):
+            t.add_row(name, _fmt(b["members"]), _fmt(b["control"]))
+        con.print(t)
+    syncs = summary.get("syncs") or {}
+    if syncs:
+        t = Table("sync", "destination", "segment", "status", "would add", "excluded, by reason", title="syncs (dry run: nothing sent)")
+        for name, r in syncs.items():
+            ex = ", ".join(f"{k} {v}" for k, v in sorted((r.get("exclusions") or {}).items(), key=lambda kv: -kv[1]))
+            status = str(r.get("status", ""))
+            if r.get("error"):
+                status += f": {r['error']}".split("\n")[0][:80]
+            t.add_row(name, str(r.get("destination", "")), str(r.get("segment", "")), status, _fmt(r.get("adds")), ex)
+        con.print(t)
+    steps = summary.get("next_steps") or []
+    if steps:
+        con.print("[bold]next[/]:")
+        for line in steps:
+            con.print(f"  {line}")
 
 
 def register(app: typer.Typer) -> None:
