@@ -191,9 +191,27 @@ def _records_merged(run: DemoRun, customers: int) -> int:
 #: its figures to ``run.summary``; e.g. ``("build segments", build_segments)`` with
 #: ``def build_segments(run): run.summary["segments"] = run.workspace.segments.build(...)``.
 def train_models(run: DemoRun) -> None:
-    """Train the demo's value clusters and churn model (segments/models.seg)."""
+    """Train the demo's value clusters and churn model (segments/models.seg).
+
+    On a tiny demo a model can have nothing to learn (every customer churned, say): then
+    models.seg is set aside as models.seg.skipped, with the reason in the summary, so the
+    other segments still build (a segment over an untrained model is an error by design).
+    """
+    from cdp.errors import ModelError
+
     run.tell("training models")
-    trained = run.workspace.models.train()
+    ws = run.workspace
+    trained, skipped = [], {}
+    for name in sorted(ws.models.definitions()):
+        try:
+            trained += ws.models.train([name])
+        except ModelError as exc:
+            skipped[name] = exc.detail
+    if skipped:
+        rules = ws.segments_dir / "models.seg"
+        if rules.exists():
+            rules.replace(rules.with_name("models.seg.skipped"))
+        run.summary["models_skipped"] = [f"{n}: {why} (segments/models.seg set aside)" for n, why in skipped.items()]
     keys = ("k", "silhouette", "auc", "brier", "top_decile_lift")
     run.summary["models"] = {
         m["name"]: {"algorithm": m["algorithm"], "version": m["version"],

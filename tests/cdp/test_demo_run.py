@@ -67,7 +67,9 @@ def test_demo_summary_matches_what_was_planted(demo: tuple[Path, dict[str, Any],
     assert s["columns_dropped"] == ["customers.credit_limit", "events.payment_method"]
     assert s["segment_files_copied"] >= 1
     assert s["next_steps"][0].startswith("cd ") and "cdp segment preview platinum" in s["next_steps"]
-    assert {"workspace", "generate", "segments", "ingest"} == set(s["step_seconds"])
+    assert {"workspace", "generate", "segments", "ingest", "models", "build", "syncs"} == set(s["step_seconds"])
+    assert s["segments"] and all(b["members"] >= b["control"] >= 0 for b in s["segments"].values())
+    assert set(s["syncs"]) == {"winback_file", "beverages_meta"}
     assert any(c[0] == "demo" for c in calls)                        # progress was reported
 
 
