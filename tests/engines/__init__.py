@@ -1,0 +1,1 @@
+"""Tests of the engines area: database sources, Parquet export, PostgreSQL and Spark."""
