@@ -4,10 +4,13 @@ Detects emails, Turkish phone numbers, TCKN (checksum), VKN (checksum), TR IBANs
 and payment card numbers (IIN prefix + Luhn). Findings carry counts, never values.
 
 False positives are kept low in two ways: every numeric detector validates a checksum,
-and the *weak* detectors (a bare 10-digit VKN or phone, a bare digit-only card number,
-where 1 in 10 random numbers passes the check) only report a column when most of its
-non-empty values match, which is what a column of identifiers looks like and a column of
-order numbers or amounts does not.
+and the *weak* detectors (a bare number that is a TCKN, VKN, mobile or card number by
+chance: 1 in 100 random 11-digit numbers passes the TCKN check, 1 in 10 the others) only
+report a column when most of the values that could match do match. In a numeric column
+that is most of its non-empty values, which is what a column of identifiers looks like and
+a column of order numbers does not. In a column declared as text it is most of its bare
+numbers of that length: a TCKN typed into one of three `city` values is reported, a text
+column of 11-digit account codes (1% of which pass the check by chance) is not.
 """
 
 from __future__ import annotations
@@ -27,7 +30,6 @@ _PHONE_PREFIXED = re.compile(
 )
 _PHONE_BARE = re.compile(r"^\(?5\d{2}\)?[\s.-]?\d{3}[\s.-]?\d{2}[\s.-]?\d{2}$")
 _DIGITS11 = re.compile(r"(?<!\d)[1-9]\d{10}(?!\d)")
-_DIGITS10 = re.compile(r"^\d{10}$")
 _IBAN = re.compile(r"(?<![A-Za-z0-9])TR\d{2}(?:[ ]?\d){22}(?![0-9])", re.IGNORECASE)
 _CARD = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
 
@@ -97,6 +99,16 @@ def _card_like(raw: str) -> bool:
     return iin and luhn_ok(digits)
 
 
+#: digit counts of a bare number that a weak detector could match by chance
+_BARE_LENGTHS = {"national_id": (11,), "tax_id": (10,), "phone": (10, 11), "card": tuple(range(13, 20))}
+
+
+def _bare_digits(value: str) -> str:
+    """The digits of a cell that is one number and nothing else (spaces allowed), else ``""``."""
+    compact = "".join(value.split())
+    return compact if compact.isascii() and compact.isdigit() else ""
+
+
 def _kinds_in(value: str) -> tuple[set[str], set[str]]:
     """(strong kinds, weak kinds) found in one value."""
     strong: set[str] = set()
@@ -108,13 +120,16 @@ def _kinds_in(value: str) -> tuple[set[str], set[str]]:
     if not any(ch.isdigit() for ch in value):
         return strong, weak
     stripped = value.strip()
+    bare = _bare_digits(value)
     if any(is_tckn(m.group(0)) for m in _DIGITS11.finditer(value)):
         (weak if stripped.isdigit() else strong).add("national_id")
+    elif len(bare) == 11 and is_tckn(bare):      # written in groups: "100 000 001 46"
+        weak.add("national_id")
     if _PHONE_PREFIXED.search(value):
         (weak if _DIGITS11.fullmatch(stripped) else strong).add("phone")
     elif _PHONE_BARE.match(stripped):
         weak.add("phone")
-    if _DIGITS10.match(stripped) and is_vkn(stripped):
+    if len(bare) == 10 and is_vkn(bare):
         weak.add("tax_id")
     for m in _CARD.finditer(value):
         raw = m.group(0)
@@ -124,31 +139,41 @@ def _kinds_in(value: str) -> tuple[set[str], set[str]]:
     return strong, weak
 
 
-def scan_values(column: str, values: Iterable[str | None], *, weak_share: float = 0.5) -> list[Finding]:
+def scan_values(column: str, values: Iterable[str | None], *, weak_share: float = 0.5,
+                text: bool = False) -> list[Finding]:
     """Identifiers found in one column's values, as counts per kind (no values kept).
 
     A strong hit (an email, an IBAN, a formatted phone or card number, a TCKN inside text)
-    always counts; a weak one (a bare number that passes a 1-in-10 check) only when at
-    least ``weak_share`` of the non-empty values are of that kind.
+    always counts; a weak one (a bare number that passes a chance-level check) only when at
+    least ``weak_share`` of the values that could match are of that kind: of all non-empty
+    values, or, for a column declared as ``text``, of its bare numbers of that kind's length
+    (so one checksum-valid TCKN among city names counts, one among account codes does not).
     """
     strong_counts: dict[str, int] = {}
     weak_counts: dict[str, int] = {}
+    candidates: dict[str, int] = {}
     nonempty = 0
     for v in values:
         if v is None:
             continue
-        text = str(v)
-        if not text.strip():
+        cell = str(v)
+        if not cell.strip():
             continue
         nonempty += 1
-        strong, weak = _kinds_in(text)
+        strong, weak = _kinds_in(cell)
         for k in strong:
             strong_counts[k] = strong_counts.get(k, 0) + 1
         for k in weak - strong:
             weak_counts[k] = weak_counts.get(k, 0) + 1
+        if text:
+            n = len(_bare_digits(cell))
+            for k, lengths in _BARE_LENGTHS.items():
+                if k not in strong and (k in weak or n in lengths):
+                    candidates[k] = candidates.get(k, 0) + 1
     out: dict[str, int] = dict(strong_counts)
     for k, n in weak_counts.items():
-        if nonempty and n / nonempty >= weak_share:
+        base = candidates.get(k, 0) if text else nonempty
+        if base and n / base >= weak_share:
             out[k] = out.get(k, 0) + n
         elif k in out:
             out[k] += n

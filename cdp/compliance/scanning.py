@@ -16,11 +16,12 @@ __all__ = ["MAX_VALUES", "scan"]
 MAX_VALUES = 200_000
 
 
-def _findings(column: str, values: list[Any], where: str) -> list[dict[str, Any]]:
+def _findings(column: str, values: list[Any], where: str, *, text: bool = False) -> list[dict[str, Any]]:
+    """``text``: the column is a text trait/property (a lone bare TCKN among words counts)."""
     from privacy.scan import scan_values
 
     return [{"where": where, "column": f.column, "kind": f.kind, "count": f.count}
-            for f in scan_values(column, [None if v is None else str(v) for v in values])]
+            for f in scan_values(column, [None if v is None else str(v) for v in values], text=text)]
 
 
 def _scan_store(svc: Any) -> list[dict[str, Any]]:
@@ -48,9 +49,10 @@ def _scan_store(svc: Any) -> list[dict[str, Any]]:
                                 if isinstance(val, (str, int)):
                                     by_key.setdefault(k, []).append(val)
                     for k, vals in by_key.items():
-                        out += _findings(f"properties.{k}", vals, table)
+                        text = not all(isinstance(v, int) for v in vals)   # JSON strings: a text property
+                        out += _findings(f"properties.{k}", vals, table, text=text)
                 else:
-                    out += _findings(col, values, table)
+                    out += _findings(col, values, table, text=True)     # VARCHAR: text traits/properties
     return out
 
 
@@ -64,6 +66,9 @@ def _scan_source(svc: Any, name: str) -> list[dict[str, Any]]:
     paths = cfg.path if isinstance(cfg.path, list) else [cfg.path] if cfg.path else []
     files = sorted({f for p in paths for f in glob.glob(str(svc.ws.root / p))})
     declared = set(cfg.identifiers.values()) | set(getattr(cfg, "identifier", {}).values()) | set(cfg.contact)
+    text_cols = {name if isinstance(spec, str) else (spec.column or name)
+                 for name, spec in {**cfg.traits, **cfg.properties}.items()
+                 if (spec if isinstance(spec, str) else spec.type) == "text"}
     out: list[dict[str, Any]] = []
     con = duckdb.connect()
     try:
@@ -79,7 +84,8 @@ def _scan_source(svc: Any, name: str) -> list[dict[str, Any]]:
             for i, col in enumerate(names):
                 if col in declared:
                     continue
-                out += _findings(col, [r[i] for r in rows], f"{name}:{f.rsplit('/', 1)[-1]}")
+                out += _findings(col, [r[i] for r in rows], f"{name}:{f.rsplit('/', 1)[-1]}",
+                                 text=col in text_cols)
     finally:
         con.close()
     return out

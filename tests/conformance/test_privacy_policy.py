@@ -62,9 +62,6 @@ def test_pii_scan_names_the_email_column(report: dict) -> None:
     assert re.search(r"business_type.*email", text), text
 
 
-@pytest.mark.xfail(strict=True, reason="a checksum-valid TCKN typed into a text trait (1 of 3 "
-                   "values of `city`) is loaded into the store: privacy/scan.py counts a bare "
-                   "11-digit TCKN as a weak hit, kept only when >= 50% of the values are TCKNs")
 def test_pii_scan_catches_a_tckn_in_a_text_trait(ws: Ws, report: dict) -> None:
     data = (ws.root / ".cdp" / "store.duckdb").read_bytes()
     assert HIDDEN_TCKN.encode() not in data
