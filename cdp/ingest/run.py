@@ -22,7 +22,7 @@ from cdp.ingest.identity import apply_resolution, resolve
 from cdp.ingest.load import add_columns, load_consents, load_customers, load_events
 from cdp.ingest.plan import SourcePlan, plan_source
 from cdp.ingest.report import IngestReport, SourceReport
-from cdp.ingest.stage import build_rows, drop_temp, map_identifiers, stage_columns, stage_rows
+from cdp.ingest.stage import build_rows, check_columns, drop_temp, map_identifiers, stage_columns, stage_rows
 from cdp.ingest.values import ident
 from connectors.sources.base import ReadUnit, SourceState, reader_for
 
@@ -99,7 +99,7 @@ def _pii_scan(con: Any, plan: SourcePlan, report: SourceReport) -> dict[str, str
             f"SELECT DISTINCT v FROM (SELECT {ident(f.column)} AS v FROM _stage USING SAMPLE {_PII_SCAN_VALUES} ROWS) "
             "WHERE v IS NOT NULL"
         ).to_arrow_table().column(0).to_pylist()
-        findings = scan_values(f.column, values)
+        findings = scan_values(f.column, values, text=f.vtype == "text")
         if findings:
             top = max(findings, key=lambda x: x.count)
             blocked[f.name] = top.kind
@@ -129,6 +129,10 @@ def _ingest_source(ctx: _Ctx, name: str, report: SourceReport, run_id: int) -> l
             ctx.progress(name, "read", report.rows_read, None)
 
     stage_rows(con, reader, units, state, tick)
+    if any(not c.startswith("_") for c in stage_columns(con)):
+        check_columns(con, plan)   # a wrong header fails clearly, even with no row under it
+    if report.rows_read == 0:
+        return units               # nothing new (a header-only file): remembered, nothing loaded
     used = plan.columns
     for col in stage_columns(con):
         if not col.startswith("_") and col not in used:
@@ -159,7 +163,7 @@ def _ingest_source(ctx: _Ctx, name: str, report: SourceReport, run_id: int) -> l
         f, line, col, reason = con.execute(
             "SELECT _file, _line, _rcol, _rreason FROM _rows WHERE _rreason IS NOT NULL ORDER BY _ord LIMIT 1"
         ).fetchone()
-        report.first_reject = f"{f}:{line}: column '{col}': {reason}"
+        report.first_reject = f"{f}:{line}: column '{col}': {reason}" if col else f"{f}:{line}: {reason}"
         con.execute(
             "INSERT INTO rejects (run_id, source, file, line, column_name, reason, rejected_at) "
             "SELECT ?, ?, _file, _line, _rcol, _rreason, ? FROM _rows WHERE _rreason IS NOT NULL",

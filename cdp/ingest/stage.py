@@ -19,11 +19,13 @@ import pyarrow as pa
 from cdp.errors import IngestError
 from cdp.ingest.plan import CHANNELS, PURPOSE_OF_CHANNEL, STATUS_WORDS, SourcePlan
 from cdp.ingest.values import REJECT_REASON, blank_to_null, ident, lit, parse_expr
+from connectors.sources.base import REJECT_COLUMN as PARTIAL_COLUMN
+from connectors.sources.base import REJECT_REASON as PARTIAL_REASON
 from connectors.sources.base import ReadUnit, SourceReader, SourceState
 from privacy.normalize import normalize_identifier
 from privacy.pseudonym import Pseudonymizer
 
-__all__ = ["build_rows", "drop_temp", "map_identifiers", "stage_rows"]
+__all__ = ["build_rows", "check_columns", "drop_temp", "map_identifiers", "stage_rows"]
 
 TEMP_TABLES = ("_stage", "_rows", "_resolve", "_ev", "_corr")
 
@@ -108,9 +110,8 @@ def _consent_value(role: str, v: str, defaults: dict[str, str]) -> tuple[str, st
     return f"nfc_normalize(coalesce({v}, {default}))", None
 
 
-def build_rows(con: Any, plan: SourcePlan, *, workspace_tz: str) -> None:
-    """Create ``_rows`` from ``_stage`` and the identifier maps."""
-    cfg = plan.config
+def check_columns(con: Any, plan: SourcePlan) -> None:
+    """Every column cdp.toml names is in ``_stage``, else a clear IngestError (not a SQL error)."""
     cols = set(stage_columns(con))
     missing = sorted(c for c in plan.columns if c not in cols)
     if missing:
@@ -119,8 +120,17 @@ def build_rows(con: Any, plan: SourcePlan, *, workspace_tz: str) -> None:
             source=plan.name,
             hint="check the column names (and the delimiter) of the source files",
         )
+
+
+def build_rows(con: Any, plan: SourcePlan, *, workspace_tz: str) -> None:
+    """Create ``_rows`` from ``_stage`` and the identifier maps."""
+    cfg = plan.config
+    check_columns(con, plan)
+    partial = PARTIAL_REASON in stage_columns(con)
     src_tz = cfg.timezone or workspace_tz
     select: list[str] = ["s._ord", "s._file", "s._line"]
+    if partial:   # a row the reader could read only in part (too few or too many fields)
+        select += [f"s.{PARTIAL_COLUMN} AS _xcol", f"s.{PARTIAL_REASON} AS _xreason"]
     joins: list[str] = []
     for i, (_, column) in enumerate(plan.ids):
         joins.append(f"LEFT JOIN _map{i} m{i} ON m{i}.raw = s.{ident(column)}")
@@ -158,10 +168,16 @@ def build_rows(con: Any, plan: SourcePlan, *, workspace_tz: str) -> None:
             if role in by_role:
                 j = plan.fields.index(by_role[role])
                 checks.append((f"_p{j} IS NULL AND _r{j} IS NULL", by_role[role].column, f"missing {role}"))
-    # the reject CASE reads the inner query's columns (a lateral alias would recompute each parse)
-    rej = (f"(CASE {' '.join(f'WHEN {c} THEN {lit(col)}' for c, col, _ in checks)} END) AS _rcol, "
-           f"(CASE {' '.join(f'WHEN {c} THEN {lit(r)}' for c, _, r in checks)} END) AS _rreason"
-           if checks else "NULL::VARCHAR AS _rcol, NULL::VARCHAR AS _rreason")
+    # the reject CASE reads the inner query's columns (a lateral alias would recompute each parse);
+    # a partly read row comes first: its other values may sit in the wrong columns
+    whens_col = [f"WHEN {c} THEN {lit(col)}" for c, col, _ in checks]
+    whens_reason = [f"WHEN {c} THEN {lit(r)}" for c, _, r in checks]
+    if partial:
+        whens_col.insert(0, "WHEN _xreason IS NOT NULL THEN _xcol")
+        whens_reason.insert(0, "WHEN _xreason IS NOT NULL THEN _xreason")
+    rej = (f"(CASE {' '.join(whens_col)} END)::VARCHAR AS _rcol, "
+           f"(CASE {' '.join(whens_reason)} END)::VARCHAR AS _rreason"
+           if whens_col else "NULL::VARCHAR AS _rcol, NULL::VARCHAR AS _rreason")
     if not plan.fields:
         select.append("NULL AS _r0")
     raws = ", ".join(f"_r{j}" for j in range(max(len(plan.fields), 1)))

@@ -2,7 +2,10 @@
 
 A reader yields the *new* raw rows of one source as pyarrow record batches, each with two
 extra columns: ``_file`` (a workspace-relative file name, or a table name) and ``_line``
-(the 1-based line or row number, for reject messages). It reports, per unit it read, a
+(the 1-based line or row number, for reject messages). A reader that could read a row only in
+part (a CSV row with fewer or more fields than the header) still yields it, with the optional
+text columns ``_reject_column`` (the column concerned, or NULL) and ``_reject_reason`` (why,
+never a value): ingestion rejects such a row like any other bad row. It reports, per unit it read, a
 :class:`ReadUnit` that ingestion stores (``ingest_files``) once the rows are committed,
 and receives the stored state on the next run so it can skip what was already read
 (unchanged files, already-read rows of a grown file, rows under a cursor).
@@ -20,7 +23,12 @@ from typing import Any, Protocol, runtime_checkable
 
 import pyarrow as pa
 
-__all__ = ["READERS", "ReadUnit", "SourceReader", "SourceState", "reader_for", "register_reader"]
+__all__ = ["READERS", "REJECT_COLUMN", "REJECT_REASON", "ReadUnit", "SourceReader", "SourceState", "reader_for", "register_reader"]
+
+
+#: optional columns of a batch: a row the reader could not read whole, and why (never its values)
+REJECT_COLUMN = "_reject_column"
+REJECT_REASON = "_reject_reason"
 
 
 @dataclass

@@ -344,3 +344,132 @@ def test_consents_map_iys_words_pend_and_attach(tmp_path: Path) -> None:
     rows[0].update(customer_ref="NEW", email="later@example.com", phone="", tax_id="")
     write_csv(ws.root / "data" / "customers_new.csv", rows, delimiter=";")
     assert ws.ingest(["customers"]).sources[0].consents_attached == 1
+
+
+# -- bad input: malformed CSV rows and files without rows ------------------------------------
+
+EVENT_HEADER = "event_id,customer_ref,event_type,ts,amount,category,quantity\n"
+
+
+def _rejects(ws: Workspace) -> list[tuple]:
+    with ws.store() as con:
+        return con.execute("SELECT source, file, line, column_name, reason FROM rejects ORDER BY source, line").fetchall()
+
+
+def test_header_only_csv_ingests_nothing_and_later_rows_are_picked_up(tmp_path: Path) -> None:
+    ds = make_dataset(3)
+    ws = make_workspace(tmp_path / "ws", ds)
+    (ws.root / "data" / "events.csv").write_text(EVENT_HEADER, "utf-8")
+    by = {s.source: s for s in ws.ingest().sources}
+    assert (by["events"].files, by["events"].rows_read, by["events"].rows_loaded, by["events"].rows_rejected) == (1, 0, 0, 0)
+    assert by["customers"].rows_loaded == 3
+    assert ws.status()["events"] == 0
+    # the export grows: its rows are read from the first line after the header
+    with open(ws.root / "data" / "events.csv", "a", encoding="utf-8") as fh:
+        fh.write("A1,CR00000,visit,2025-06-01 10:00:00,5,food,1\nA2,CR00001,visit,yesterday,5,food,1\n")
+    r = ws.ingest(["events"]).sources[0]
+    assert (r.rows_read, r.rows_loaded, r.rows_rejected) == (2, 1, 1)
+    assert ("events", "data/events.csv", 3, "ts", "not a timestamp") in _rejects(ws)
+
+
+def test_header_only_csv_with_a_wrong_header_is_a_clear_error(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path / "ws", make_dataset(2))
+    (ws.root / "data" / "events.csv").write_text("event_id,customer_ref,event_type,ts\n", "utf-8")
+    with pytest.raises(IngestError) as info:
+        ws.ingest(["events"])
+    assert info.value.source == "events" and "'amount'" in str(info.value)
+
+
+def test_empty_csv_file_ingests_nothing(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path / "ws", make_dataset(2))
+    (ws.root / "data" / "events.csv").write_bytes(b"")
+    r = ws.ingest(["events"]).sources[0]
+    assert (r.rows_read, r.rows_loaded, r.rows_rejected) == (0, 0, 0)
+
+
+def test_rows_with_too_few_or_too_many_fields_are_rejected_with_line_and_column(tmp_path: Path) -> None:
+    ds = make_dataset(4)
+    ws = make_workspace(tmp_path / "ws", ds)
+    good = [f"G{i},CR0000{i},visit,2025-03-0{i + 1} 10:00:00,1.5,food,2\n" for i in range(4)]
+    lines = [
+        EVENT_HEADER,
+        good[0],
+        "S1,CR00001,visit,2025-03-01 10:00:00,2\n",             # line 3: category and quantity missing
+        good[1],
+        "L1,CR00002,visit,2025-03-01 10:00:00,2,food,1,extra\n",  # line 5: one field too many
+        good[2],
+        "S2\n",                                                 # line 7: only the first field
+        "B1,CR00003,visit,yesterday,3,food,1\n",                # line 8: a bad value after them
+        good[3],
+    ]
+    (ws.root / "data" / "events.csv").write_text("".join(lines), "utf-8")
+    # the customers file (';' and a BOM) gets a short row too
+    with open(ws.root / "data" / "customers.csv", "a", encoding="utf-8") as fh:
+        p = ds.people[0]
+        fh.write(f"CR09999;{p.email};{p.phone}\r\n")
+    by = {s.source: s for s in ws.ingest().sources}
+    ev = by["events"]
+    assert (ev.rows_read, ev.rows_loaded, ev.rows_rejected) == (8, 4, 4)
+    assert ev.rejects_by_reason == {"too few fields": 2, "too many fields": 1, "not a timestamp": 1}
+    assert ev.first_reject == "data/events.csv:3: column 'category': too few fields"
+    assert (by["customers"].rows_read, by["customers"].rows_loaded, by["customers"].rows_rejected) == (5, 4, 1)
+    rejects = _rejects(ws)
+    assert ("customers", "data/customers.csv", 6, "tax_id", "too few fields") in rejects
+    assert [r for r in rejects if r[0] == "events"] == [
+        ("events", "data/events.csv", 3, "category", "too few fields"),
+        ("events", "data/events.csv", 5, None, "too many fields"),
+        ("events", "data/events.csv", 7, "customer_ref", "too few fields"),
+        ("events", "data/events.csv", 8, "ts", "not a timestamp"),
+    ]
+    with ws.store() as con:
+        loaded = {r[0] for r in con.execute("SELECT event_id FROM events").fetchall()}
+        codes = con.execute("SELECT count(*) FROM identities").fetchone()[0]
+    assert loaded == {"G0", "G1", "G2", "G3"}
+    assert codes == 4 * 4                       # the short customer row made no identity
+    secrets = ds.raw_identifiers() | {"CR09999"}
+    assert not [s for r in rejects for s in secrets if s in " ".join(map(str, r))]
+
+
+def test_a_short_row_keeps_empty_fields_and_quoted_newlines_apart(tmp_path: Path) -> None:
+    """Empty trailing fields are values (NULL), not missing fields; a quoted newline still reads."""
+    ws = make_workspace(tmp_path / "ws", make_dataset(2))
+    (ws.root / "data" / "events.csv").write_text(
+        EVENT_HEADER
+        + "Q1,CR00000,visit,2025-03-01 10:00:00,,,\n"
+        + 'Q2,CR00001,visit,2025-03-01 10:00:00,"",\"food\nand drinks\",""\n'
+        + "Q3,CR00001,visit,2025-03-01 10:00:00,1,food\n", "utf-8")
+    r = ws.ingest(["events"]).sources[0]
+    assert (r.rows_read, r.rows_loaded, r.rejects_by_reason) == (3, 2, {"too few fields": 1})
+    with ws.store() as con:
+        rows = con.execute("SELECT event_id, amount, category, quantity FROM events ORDER BY 1").fetchall()
+    assert rows == [("Q1", None, None, None), ("Q2", None, "food\nand drinks", None)]
+    assert [(c, why) for _, _, _, c, why in _rejects(ws)] == [("quantity", "too few fields")]
+
+
+def test_strict_rejects_a_short_row_and_writes_nothing(tmp_path: Path) -> None:
+    ds = make_dataset(3)
+    ws = make_workspace(tmp_path / "ws", ds)
+    with open(ws.root / "data" / "events.csv", "a", encoding="utf-8") as fh:
+        fh.write("S1,CR00001,visit,2025-03-01 10:00:00,2,food\n")
+    with pytest.raises(RejectedRowsError) as info:
+        ws.ingest(strict=True)
+    n = len(ds.event_rows) + 2
+    assert info.value.count == 1 and info.value.source == "events"
+    assert info.value.first == f"data/events.csv:{n}: column 'quantity': too few fields"
+    st = ws.status()
+    assert (st["customers"], st["events"], st["identities"], st["rejects"]) == (0, 0, 0, 0)
+
+
+def test_cli_ingest_json_counts_a_short_row_without_its_values(tmp_path: Path) -> None:
+    ds = make_dataset(3)
+    ws = make_workspace(tmp_path / "ws", ds)
+    p = ds.people[1]
+    with open(ws.root / "data" / "customers.csv", "a", encoding="utf-8") as fh:
+        fh.write(f"CR00777;{p.email};{p.phone};{p.tax_id}\n")
+    out = CliRunner().invoke(app, ["ingest", "--json"], env={"CDP_WORKSPACE": str(ws.root)})
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.stdout)
+    customers = next(s for s in data["sources"] if s["source"] == "customers")
+    assert customers["rows_rejected"] == 1 and customers["rejects_by_reason"] == {"too few fields": 1}
+    assert customers["first_reject"] == "data/customers.csv:5: column 'full_name': too few fields"
+    assert not [s for s in ds.raw_identifiers() if s in out.output]
