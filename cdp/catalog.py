@@ -29,6 +29,12 @@ _COLUMNS_SQL = {
     for table in ("customers", "events")
 }
 
+# keys of the events' JSON properties (asked only for a property name no column has)
+_JSON_KEYS_SQL = (
+    "SELECT DISTINCT k FROM (SELECT unnest(json_keys(properties)) AS k FROM events "
+    "WHERE properties IS NOT NULL)"
+)
+
 # customers/events columns that are bookkeeping, not traits or properties a rule may use
 _CUSTOMER_INTERNAL = {"customer_id", "first_seen_at", "updated_at"}
 _EVENT_INTERNAL = {"event_id", "customer_id", "event_type", "ts", "source", "properties"}
@@ -78,6 +84,7 @@ class WorkspaceCatalog:
         self._traits: dict[str, str] | None = None
         self._props: dict[str, str] | None = None
         self._event_types: set[str] | None = None
+        self._json_keys: set[str] | None = None
         self._models: dict[str, Any] = {}
 
     # -- names and types --------------------------------------------------------------
@@ -131,6 +138,25 @@ class WorkspaceCatalog:
 
     def event_properties(self) -> dict[str, str]:
         return dict(self.property_kinds())
+
+    def event_json_keys(self) -> set[str] | None:
+        """Keys found in the events' JSON ``properties`` (the optional catalog method).
+
+        Ingestion keeps declared properties as typed columns, so a workspace without a store
+        has no JSON keys yet (empty set: a misspelt property is an error). None (any name
+        passes) only when the store cannot be asked.
+        """
+        if self.con is None:
+            return set()
+        if self._json_keys is None:
+            import duckdb
+
+            try:
+                rows = self.con.execute(_JSON_KEYS_SQL).fetchall()
+            except duckdb.Error:  # e.g. the JSON extension cannot load: do not block checks on it
+                return None
+            self._json_keys = {str(r[0]) for r in rows}
+        return set(self._json_keys)
 
     def event_types(self) -> set[str] | None:
         """Event types seen in the store, the RFM event and ``[rules] event_types``.

@@ -147,6 +147,9 @@ class Aggregate(Node):
     prop: str | None = None
     where: Expr | None = None
     window: Window | None = None
+    event_loc: Location | None = field(default=None, compare=False, repr=False, kw_only=True)
+    """Where EVENT was written (errors point at the name, not at the function)."""
+    prop_loc: Location | None = field(default=None, compare=False, repr=False, kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -155,6 +158,8 @@ class DaysSince(Node):
 
     which: str  # last | first | trait
     target: str
+    target_loc: Location | None = field(default=None, compare=False, repr=False, kw_only=True)
+    """Where the EVENT or TRAIT was written."""
 
 
 @dataclass(frozen=True)
@@ -241,8 +246,11 @@ class WasInSegment(Node):
 
 @dataclass(frozen=True)
 class Consented(Node):
+    """``consented to PURPOSE [via CHANNEL]``; ``loc`` is the purpose's position."""
+
     purpose: str
     channel: str | None = None
+    channel_loc: Location | None = field(default=None, compare=False, repr=False, kw_only=True)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 if TYPE_CHECKING:
     from sqlglot import exp
 
-__all__ = ["TYPES", "Catalog", "MemoryCatalog", "ModelInfo", "RfmSettings"]
+__all__ = ["TYPES", "Catalog", "MemoryCatalog", "ModelInfo", "RfmSettings", "event_json_keys"]
 
 TYPES = ("text", "integer", "number", "date", "timestamp", "boolean")
 
@@ -50,7 +50,14 @@ class ModelInfo:
 
 @runtime_checkable
 class Catalog(Protocol):
-    """The workspace as seen by :func:`dsl.check` and the compiler."""
+    """The workspace as seen by :func:`dsl.check` and the compiler.
+
+    Optional method (not part of the protocol, so older catalogs still conform):
+    ``event_json_keys() -> set[str] | None``, the keys found in the events' JSON
+    ``properties``. With it, a property that is neither an events column nor such a key
+    is an unknown name; without it (or when it returns None) any such name is taken for
+    a JSON key. See :func:`event_json_keys`.
+    """
 
     def traits(self) -> Mapping[str, str]:
         """Columns of ``customers`` and their types."""
@@ -105,6 +112,7 @@ class MemoryCatalog:
     trait_types: dict[str, str] = field(default_factory=dict)
     property_types: dict[str, str] = field(default_factory=lambda: {"amount": "number"})
     known_event_types: set[str] | None = None
+    json_keys: set[str] | None = None
     known_purposes: set[str] = field(default_factory=set)
     purpose_limits: dict[tuple[str, str], set[str]] = field(default_factory=dict)
     rfm: RfmSettings = field(default_factory=RfmSettings)
@@ -118,6 +126,10 @@ class MemoryCatalog:
 
     def event_types(self) -> set[str] | None:
         return self.known_event_types
+
+    def event_json_keys(self) -> set[str] | None:
+        """Keys of the events' JSON properties; None (the default) = unknown, any name passes."""
+        return self.json_keys
 
     def purposes(self) -> set[str]:
         return self.known_purposes
@@ -156,3 +168,15 @@ class MemoryCatalog:
         if kind == "is_outlier":
             sub = exp.EQ(this=sub, expression=exp.Literal.string("outlier"))
         return sub
+
+
+def event_json_keys(catalog: Catalog) -> set[str] | None:
+    """The catalog's known JSON property keys, or None when it cannot tell.
+
+    None when the catalog has no ``event_json_keys`` method (catalogs written before it).
+    """
+    method = getattr(catalog, "event_json_keys", None)
+    if method is None:
+        return None
+    keys = method()
+    return None if keys is None else {str(k) for k in keys}

@@ -12,7 +12,7 @@ from typing import Any
 
 from cdp.errors import RuleCheckError, RuleError
 from dsl import ast
-from dsl.catalog import Catalog
+from dsl.catalog import Catalog, event_json_keys
 from dsl.load import Program
 from dsl.models import build_model_def, model_features
 from dsl.suggest import closest
@@ -25,6 +25,7 @@ SOFT = ("gmm",)
 OUTLIERS = ("dbscan", "isolation_forest")
 PREDICTIVE = ("churn", "clv")
 _ORDERED = ("number", "date", "timestamp", "text", "any")
+_TOP_LEVEL = ("include", "let", "metric", "model", "segment")
 
 
 @dataclass
@@ -74,6 +75,8 @@ class _Checker:
         self.traits = {k: _norm(v) for k, v in catalog.traits().items()}
         self.props = {k: _norm(v) for k, v in catalog.event_properties().items()}
         self.event_types = catalog.event_types()
+        self._json_keys: set[str] | None = None
+        self._json_keys_read = False
         self.failed: set[str] = set()
         self.metric_stack: list[str] = []
         # per-definition accumulators
@@ -252,7 +255,7 @@ class _Checker:
                 if t not in ("date", "timestamp"):
                     raise self.error(e, f"days_since needs a date trait; '{e.target}' is {t}", name=e.target)
             else:
-                self.event_type(e, e.target)
+                self.event_type(_At(e.target_loc or e.loc), e.target)
             return "number"
         if isinstance(e, ast.Rfm):
             self.customer_only(e, ctx, "rfm")
@@ -323,7 +326,7 @@ class _Checker:
             if e.purpose not in known:
                 raise self.error(e, f"unknown purpose '{e.purpose}'", name=e.purpose, suggestion=closest(e.purpose, known))
             if e.channel is not None and e.channel not in CHANNELS:
-                raise self.error(e, f"unknown channel '{e.channel}'", name=e.channel, suggestion=closest(e.channel, CHANNELS), expected=", ".join(CHANNELS))
+                raise self.error(_At(e.channel_loc or e.loc), f"unknown channel '{e.channel}'", name=e.channel, suggestion=closest(e.channel, CHANNELS), expected=", ".join(CHANNELS))
             return "boolean"
         if isinstance(e, ast.Not):
             self.boolean(e.operand, self.value(e.operand, ctx), "'not'")
@@ -366,8 +369,7 @@ class _Checker:
                 return self.props[e.name]
             if e.name in o.metrics or e.name in self.traits:
                 raise self.error(e, f"'{e.name}' is a customer value; an aggregate's 'where' may use only event properties", name=e.name)
-            self.uses.add(("property", e.name))
-            return "any"  # a key of the event's JSON properties
+            return self.event_property(e, e.name)
         if e.name in o.metrics:
             return self.metric_type(e.name, e)
         if e.name in self.traits:
@@ -379,7 +381,10 @@ class _Checker:
         pool = [*o.lets, *o.metrics, *self.traits]
         near = closest(e.name, pool)
         kind = "metric" if near in o.metrics else "trait" if near in self.traits else "trait or metric"
-        raise self.error(e, f"unknown {kind} '{e.name}'", name=e.name, suggestion=near)
+        hint = None
+        if e.name.lower() in _TOP_LEVEL:
+            hint = f"if '{e.name}' starts the next definition, a value is missing before it"
+        raise self.error(e, f"unknown {kind} '{e.name}'", name=e.name, suggestion=near, hint=hint)
 
     def trait(self, node: Any, name: str) -> str:
         if name not in self.traits:
@@ -387,17 +392,41 @@ class _Checker:
         self.uses.add(("trait", name))
         return self.traits[name]
 
+    def json_keys(self) -> set[str] | None:
+        """Keys of the events' JSON properties (asked once, and only for a name no column has)."""
+        if not self._json_keys_read:
+            self._json_keys = event_json_keys(self.cat)
+            self._json_keys_read = True
+        return self._json_keys
+
+    def event_property(self, node: Any, name: str) -> str:
+        """The type of an event property: a typed events column, else a key of the JSON properties.
+
+        A name that is neither is an error when the catalog knows the JSON keys (an empty set
+        included); a catalog that cannot tell (None) lets it through as a JSON key.
+        """
+        self.uses.add(("property", name))
+        if name in self.props:
+            return self.props[name]
+        keys = self.json_keys()
+        if keys is None or name in keys:
+            return "any"
+        known = sorted({*self.props, *keys})
+        raise self.error(
+            node, f"unknown event property '{name}'", name=name, suggestion=closest(name, known),
+            hint=f"known event properties: {', '.join(known)}" if 0 < len(known) <= 12 else None,
+        )
+
     def event_type(self, node: Any, name: str) -> None:
         if self.event_types is not None and name not in self.event_types:
             raise self.error(node, f"unknown event '{name}'", name=name, suggestion=closest(name, self.event_types))
 
     def aggregate(self, e: ast.Aggregate, ctx: str) -> str:
         self.customer_only(e, ctx, e.func)
-        self.event_type(e, e.event)
+        self.event_type(_At(e.event_loc or e.loc), e.event)
         pt = "any"
         if e.prop is not None:
-            pt = self.props.get(e.prop, "any")
-            self.uses.add(("property", e.prop))
+            pt = self.event_property(_At(e.prop_loc or e.loc), e.prop)
         elif e.func not in ("count",):
             raise self.error(e, f"{e.func} needs a property: {e.func}({e.event}.PROPERTY)", expected=f"{e.event}.PROPERTY")
         if e.func in ("sum", "avg") and pt not in ("number", "any"):

@@ -73,11 +73,29 @@ def _parser() -> tuple[lark.Lark, _ToAst]:
         lexer="contextual",
         maybe_placeholders=True,
         transformer=transformer,
+        lexer_callbacks={"NAME": _note_keyword_name},
     )
     return parser, transformer
 
 
 _LOCK = threading.Lock()
+
+# A top-level keyword is a keyword only where a new definition may start (contextual
+# lexer): elsewhere `segment` can be a trait. When a definition is left incomplete, the
+# next definition's keyword is read as a name; these names are noted (per parse, under
+# _LOCK) so that the error can say what is missing instead of "unexpected 't'".
+_TOP_LEVEL = ("include", "let", "metric", "model", "segment")
+_TOP_LEVEL_TERMINALS = {"_INCLUDE", "_LET", "_METRIC", "_MODEL", "_SEGMENT"}
+_VALUE_TERMINALS = {"NAME", "NUMBER", "INT", "STRING", "DATE", "AGG", "MLFUNC", "_DAYS_SINCE", "_RFM"}
+_GAP = re.compile(r"(?:\s|#[^\n]*)*")
+_keyword_names: list[Token] = []
+
+
+def _note_keyword_name(tok: Token) -> Token:
+    """Lexer callback on NAME: remember names spelt like a top-level keyword."""
+    if str(tok).lower() in _TOP_LEVEL:
+        _keyword_names.append(tok)
+    return tok
 
 
 def source_line(text: str, line: int) -> str | None:
@@ -96,7 +114,8 @@ def _describe(terminal: str) -> str:
 def _expected(names: set[str] | frozenset[str] | None) -> str | None:
     if not names:
         return None
-    described = sorted({_describe(n) for n in names})
+    # kinds of token ("a name", "a number", ...) first: cut at 8, they say the most
+    described = sorted({_describe(n) for n in names}, key=lambda d: (d.startswith("'"), d))
     if len(described) > 8:
         described = described[:8] + ["..."]
     return ", ".join(described)
@@ -105,10 +124,15 @@ def _expected(names: set[str] | frozenset[str] | None) -> str | None:
 def parse_text(text: str, file: str = "<string>") -> tuple[ast.Item, ...]:
     """Parse one rule file into its top-level items (includes are not followed here)."""
     parser, transformer = _parser()
+    keyword_names: list[Token] = []
     try:
         with _LOCK:
             transformer.file = file
-            items: Any = parser.parse(text)
+            _keyword_names.clear()
+            try:
+                items: Any = parser.parse(text)
+            finally:
+                keyword_names = list(_keyword_names)
     except lark.exceptions.VisitError as exc:
         if isinstance(exc.orig_exc, RuleError):
             raise _with_line(exc.orig_exc, text) from None
@@ -131,6 +155,9 @@ def parse_text(text: str, file: str = "<string>") -> tuple[ast.Item, ...]:
         ) from None
     except lark.exceptions.UnexpectedToken as exc:
         tok = exc.token
+        starter = _definition_start(text, tok, keyword_names)
+        if starter is not None:
+            raise _incomplete_before(text, file, starter) from None
         if tok.type == "$END":
             line = max(text.count("\n") + (0 if text.endswith("\n") else 1), 1)
             last = source_line(text, line) or ""
@@ -174,6 +201,64 @@ def parse_text(text: str, file: str = "<string>") -> tuple[ast.Item, ...]:
     except RuleError as exc:
         raise _with_line(exc, text) from None
     return tuple(items)
+
+
+def _first_on_line(text: str, pos: int) -> bool:
+    return not text[text.rfind("\n", 0, pos) + 1 : pos].strip()
+
+
+def _definition_start(text: str, tok: Token, keyword_names: list[Token]) -> Token | None:
+    """The top-level keyword that starts a new definition before an incomplete one ended.
+
+    Either the parser stopped at the keyword itself, or the keyword was read as a name (a
+    value) and the parser stopped right after it (``credit >=`` then ``segment t``). Only a
+    keyword first on its line counts: definitions start on their own line, while a trait
+    called ``segment`` is written after something.
+    """
+    if tok.type in _TOP_LEVEL_TERMINALS:
+        return tok if _first_on_line(text, tok.start_pos or 0) else None
+    at = len(text) if tok.type == "$END" else tok.start_pos
+    if at is None:
+        return None
+    for name in reversed(keyword_names):
+        if name.end_pos is not None and name.end_pos <= at and _GAP.fullmatch(text, name.end_pos, at):
+            return name if _first_on_line(text, name.start_pos or 0) else None
+    return None
+
+
+def _expected_at_end(prefix: str) -> set[str]:
+    """What the parser expects at the end of ``prefix`` (empty when it parses)."""
+    parser, _ = _parser()
+    try:
+        with _LOCK:
+            parser.parse(prefix)
+    except (lark.exceptions.UnexpectedToken, lark.exceptions.UnexpectedEOF) as exc:
+        return set(exc.expected)
+    except Exception:  # noqa: BLE001 - only a better message is at stake
+        return set()
+    return set()
+
+
+def _incomplete_before(text: str, file: str, keyword: Token) -> RuleSyntaxError:
+    """The error for a definition cut short by the next top-level keyword, at that keyword."""
+    expected = _expected_at_end(text[: keyword.start_pos])
+    word = str(keyword).lower()
+    if "_CONSENTED" in expected:
+        message = f"a condition is missing before '{word}', which starts a new definition"
+    elif expected == {"NAME"}:
+        message = f"a name is missing before '{word}', which starts a new definition"
+    elif expected & _VALUE_TERMINALS:
+        message = f"a value is missing before '{word}', which starts a new definition"
+    else:
+        message = f"the definition before '{word}' is not complete ('{word}' starts a new one)"
+    loc = Location(file, keyword.line or 1, keyword.column or 1)
+    return RuleSyntaxError(
+        message,
+        location=loc,
+        source_line=source_line(text, loc.line),
+        expected=_expected(expected) or "the rest of the definition",
+        hint="a definition ends where the next include, let, metric, model or segment starts",
+    )
 
 
 def _with_line(err: RuleError, text: str) -> RuleError:
@@ -446,7 +531,12 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
         return ast.WasInSegment(str(name), _int(n), loc=self._loc(name))
 
     def consented(self, purpose: Token, channel: Token | None = None) -> ast.Consented:
-        return ast.Consented(str(purpose), str(channel) if channel is not None else None, loc=self._loc(purpose))
+        return ast.Consented(
+            str(purpose),
+            str(channel) if channel is not None else None,
+            loc=self._loc(purpose),
+            channel_loc=self._loc(channel) if channel is not None else None,
+        )
 
     def binop(self, left: Any, op: Token, right: Any) -> ast.BinOp:
         return ast.BinOp(str(op), left, right, loc=self._loc(left))
@@ -471,6 +561,8 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
             where,
             window,
             loc=self._loc(func),
+            event_loc=self._loc(event),
+            prop_loc=self._loc(prop) if prop is not None else None,
         )
 
     def last(self, n: Token, unit: Token) -> ast.Last:
@@ -488,15 +580,19 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
         return ast.Since(self._date(start), loc=self._loc(start))
 
     def days_since_event(self, which: Token, event: Token) -> ast.DaysSince:
-        return ast.DaysSince(str(which).lower(), str(event), loc=self._loc(which))
+        return ast.DaysSince(str(which).lower(), str(event), loc=self._loc(which), target_loc=self._loc(event))
 
     def days_since_trait(self, trait: Token) -> ast.DaysSince:
-        return ast.DaysSince("trait", str(trait), loc=self._loc(trait))
+        return ast.DaysSince("trait", str(trait), loc=self._loc(trait), target_loc=self._loc(trait))
 
     def rfm(self, field: Token) -> ast.Rfm:
         if str(field) not in ast.RFM_FIELDS:
             raise self._error(
-                f"unknown RFM value 'rfm.{field}'", field, name=str(field), expected=", ".join(ast.RFM_FIELDS)
+                f"unknown RFM value 'rfm.{field}'",
+                field,
+                name=str(field),
+                suggestion=closest(str(field), ast.RFM_FIELDS),
+                expected=", ".join(ast.RFM_FIELDS),
             )
         return ast.Rfm(str(field), loc=self._loc(field))
 

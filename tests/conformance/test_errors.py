@@ -84,22 +84,7 @@ CASES: dict[str, tuple[dict[str, str], str, tuple[str, int, int | None], list[st
                                ("a.seg", 3, 9), ["dup", "b.seg:2"]),
 }
 
-XFAIL = {
-    "unknown_channel": "the caret of an unknown channel points at the purpose (col 30), not at "
-                       "`fax` (col 50)",
-    "unknown_event_type": "the caret of an unknown event points at `count(` (col 17), not at the "
-                          "unknown name `purchse` (col 23)",
-    "unknown_property": "a misspelt event property (`purchase.amout`) passes `cdp segment check` "
-                        "silently (sum is then 0 for everyone); no did-you-mean 'amount'",
-    "unknown_property_inner_where": "a misspelt property in an inner where (`categry`) passes "
-                                    "`cdp segment check` silently; no did-you-mean 'category'",
-    "syntax_value_missing": "a top-level keyword is taken as a value name: `segment s where "
-                            "credit >=` then `segment t ...` reports 2:9 \"unexpected 't'\" "
-                            "instead of a missing value before `segment` (DSL.md: a definition "
-                            "ends where the next top-level keyword starts)",
-    "unknown_rfm": "no did-you-mean for rfm.* names: `rfm.scor` lists the names but does not "
-                   "suggest 'score' (DSL.md Errors: unknown names suggest the closest name)",
-}
+XFAIL: dict[str, str] = {}
 
 LOCATION = re.compile(r"([\w./-]+\.seg):(\d+):(\d+)")
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import dsl
-from cdp.errors import Location, RuleCheckError, RuleError
+from cdp.errors import Location, RuleCheckError, RuleError, RuleSyntaxError
 from dsl.models import model_defs
 from tests.dsl.conftest import make_catalog
 
@@ -184,3 +185,143 @@ def test_user_literals_stay_literals() -> None:
     for dialect in ("duckdb",):
         assert sorted(r[0] for r in con.execute(seg.sql(dialect)).fetchall()) == ["a", "c"]
     assert con.execute("SELECT count(*) FROM customers").fetchone() == (3,)
+
+
+# -- event properties: columns, JSON keys, or unknown ------------------------------------
+STRICT = {"json_keys": set()}  # the catalog knows there are no JSON properties
+
+
+def test_misspelt_property_in_aggregate_is_unknown() -> None:
+    err = _error("segment s: where sum(purchase.amout) > 0", make_catalog(**STRICT))
+    assert (err.name, err.suggestion) == ("amout", "amount")
+    assert err.location == Location("r.seg", 1, 31)  # the caret is under `amout`
+    assert "unknown event property 'amout'; did you mean 'amount'?" in str(err)
+    assert err.hint is not None and "category" in err.hint
+
+
+def test_misspelt_property_in_inner_where_is_unknown() -> None:
+    err = _error('segment s: where count(purchase where categry = "food") > 0', make_catalog(**STRICT))
+    assert (err.name, err.suggestion) == ("categry", "category")
+    assert err.location == Location("r.seg", 1, 39)
+    err = _error("metric m = count_distinct(purchase.zzz)\nsegment s: where m > 0", make_catalog(**STRICT))
+    assert (err.name, err.suggestion) == ("zzz", None)
+    assert err.location == Location("r.seg", 1, 36)
+
+
+def test_json_keys_are_known_properties() -> None:
+    catalog = make_catalog(json_keys={"store_id", "coupon"})
+    dsl.check(dsl.loads('segment s: where count(purchase where store_id = "s1" and coupon is not null) > 0'), catalog)
+    dsl.check(dsl.loads("segment s: where count_distinct(purchase.store_id) > 1"), catalog)
+    err = _error("segment s: where count_distinct(purchase.stor_id) > 1", catalog)
+    assert (err.name, err.suggestion) == ("stor_id", "store_id")
+
+
+def test_unknown_json_keys_accept_any_property() -> None:
+    """None from ``event_json_keys`` (or no such method) keeps the old rule: any name is a JSON key."""
+    rule = 'segment s: where sum(purchase.amout) > 0 and count(purchase where categry = "x") > 0'
+    dsl.check(dsl.loads(rule), make_catalog())  # json_keys=None
+
+    class OldCatalog:
+        """A catalog written before ``event_json_keys`` existed."""
+
+        def __init__(self, inner: dsl.MemoryCatalog) -> None:
+            self.inner = inner
+
+        def traits(self) -> Any:
+            return self.inner.traits()
+
+        def event_properties(self) -> Any:
+            return self.inner.event_properties()
+
+        def event_types(self) -> Any:
+            return self.inner.event_types()
+
+        def purposes(self) -> Any:
+            return self.inner.purposes()
+
+        def allowed_purposes(self, kind: str, name: str) -> Any:
+            return self.inner.allowed_purposes(kind, name)
+
+        def rfm_settings(self) -> Any:
+            return self.inner.rfm_settings()
+
+        def model(self, name: str) -> Any:
+            return self.inner.model(name)
+
+        def model_expression(self, *args: Any) -> Any:
+            return self.inner.model_expression(*args)
+
+    old = OldCatalog(make_catalog(**STRICT))
+    assert isinstance(old, dsl.Catalog)
+    dsl.check(dsl.loads(rule), old)
+
+
+def test_property_purpose_limits_still_follow_unknown_json_keys() -> None:
+    catalog = make_catalog(json_keys={"coupon"}, purpose_limits={("property", "coupon"): {"analytics"}})
+    err = _error('segment s:\n    purpose email_marketing\n    where count(purchase where coupon = "x") > 0', catalog)
+    assert err.name == "coupon" and "email_marketing" in err.message
+
+
+# -- carets under the name that is wrong -----------------------------------------------
+def test_unknown_event_caret_is_under_the_event() -> None:
+    err = _error("segment s: where count(purchse) > 1")
+    assert err.location == Location("r.seg", 1, 24)
+    err = _error("segment s: where sum(purchse.amount where quantity > 1) over last 3 days > 1")
+    assert (err.name, err.location) == ("purchse", Location("r.seg", 1, 22))
+    err = _error("segment s: where days_since(last purchse) > 1")
+    assert (err.name, err.suggestion, err.location) == ("purchse", "purchase", Location("r.seg", 1, 34))
+
+
+def test_unknown_channel_caret_is_under_the_channel() -> None:
+    err = _error("segment s: where consented to email_marketing via fax")
+    assert err.location == Location("r.seg", 1, 51)
+    assert err.expected is not None and "email" in err.expected
+    err = _error("segment s: where consented to email_marketing via emal")
+    assert (err.name, err.suggestion) == ("emal", "email")
+
+
+def test_unknown_purpose_caret_stays_under_the_purpose() -> None:
+    err = _error("segment s: where consented to email_marketting via email")
+    assert err.location == Location("r.seg", 1, 31)
+
+
+# -- rfm.* and incomplete definitions (syntax errors, with the same fields) --------------
+def _syntax(text: str) -> RuleSyntaxError:
+    with pytest.raises(RuleSyntaxError) as info:
+        dsl.loads(text, file="r.seg")
+    return info.value
+
+
+def test_unknown_rfm_value_suggests_closest() -> None:
+    err = _syntax('segment s: where rfm.scor = "555"')
+    assert (err.name, err.suggestion) == ("scor", "score")
+    assert err.location == Location("r.seg", 1, 22)
+    assert err.expected is not None and "segment" in err.expected
+    assert _syntax("segment s: where rfm.xyz > 1").suggestion is None
+
+
+def test_missing_value_before_the_next_definition() -> None:
+    err = _syntax("segment s where credit >= \nsegment t where credit > 1\n")
+    assert err.location == Location("r.seg", 2, 1)
+    assert "value is missing before 'segment'" in err.message
+    assert err.expected is not None and "a number" in err.expected
+    err = _syntax("let x =\n\n  # a comment\nMETRIC m = count(purchase)\n")
+    assert err.location == Location("r.seg", 4, 1) and "before 'metric'" in err.message
+    err = _syntax('metric m = sum(purchase.amount) over last\nsegment t where m > 1\n')
+    assert err.location == Location("r.seg", 2, 1) and err.expected == "a number"
+    err = _syntax("segment s where city = \"x\" and\nsegment t where city = \"y\"\n")
+    assert err.location == Location("r.seg", 2, 1) and "condition is missing" in err.message
+    err = _syntax("metric\nsegment s where credit > 1\n")
+    assert err.location == Location("r.seg", 2, 1) and "name is missing" in err.message
+    err = _syntax("segment s where credit in\nmodel m = kmeans(credit)\n")
+    assert err.location == Location("r.seg", 2, 1) and "before 'model'" in err.message
+
+
+def test_a_trait_called_like_a_keyword_is_still_a_trait() -> None:
+    """`segment` starts a definition only where one can start; elsewhere it is a name."""
+    catalog = make_catalog(trait_types={"segment": "text", "city": "text"})
+    dsl.check(dsl.loads('segment s where segment = "horeca"\nsegment t where city = "x"\n'), catalog)
+    err = _syntax("segment s where not segment t\n")  # mid-line: the parser's own message
+    assert err.location == Location("r.seg", 1, 29) and "unexpected 't'" in err.message
+    err = _error("segment s where city >= \nsegment")  # parses: `segment` is a value here
+    assert err.name == "segment" and err.hint is not None and "missing" in err.hint

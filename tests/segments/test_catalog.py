@@ -86,3 +86,27 @@ def test_public_surface() -> None:
     from cdp.segments import SegmentService  # lazily imported
 
     assert SegmentService.__name__ == "SegmentService"
+
+
+def test_event_properties_are_columns_or_json_keys(make_workspace: Callable[..., SegWorkspace]) -> None:
+    """A property that is neither an events column nor a key of the JSON properties is unknown."""
+    import json
+
+    ws = make_workspace()
+    ws.write_rules("t.seg", "segment s:\n    where sum(purchase.amout) > 0\n")
+    result = ws.cli("segment", "check", "--json")
+    assert result.exit_code == 1
+    [error] = json.loads(result.stdout)["errors"]
+    assert (error["name"], error["line"], error["col"]) == ("amout", 2, 24)
+    assert error.get("suggestion") == "amount" or "did you mean 'amount'" in json.dumps(error)
+    with ws.store() as con:
+        con.execute("UPDATE events SET properties = '{\"coupon\": \"A\"}' WHERE event_id IN "
+                    "(SELECT event_id FROM events WHERE event_type = 'purchase' AND category IS NOT NULL "
+                    "AND ts < CAST(? AS DATE) ORDER BY event_id LIMIT 3)", [AS_OF])
+    ws.write_rules("t.seg", 'segment s:\n    where count(purchase where copon = "A") > 0\n')
+    result = ws.cli("segment", "check")
+    assert result.exit_code == 1 and "did you mean 'coupon'" in result.stderr
+    ws.write_rules("t.seg", 'segment s:\n    where count(purchase where coupon = "A" and category is not null) > 0\n')
+    assert ws.cli("segment", "check").exit_code == 0
+    out = ws.cli_json("segment", "build", "--as-of", AS_OF)
+    assert out["s"]["members"] >= 1
