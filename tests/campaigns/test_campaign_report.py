@@ -7,6 +7,7 @@ import random
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 from cdp.campaigns.service import CampaignService
@@ -15,6 +16,15 @@ from cdp.store import open_store
 from cdp.workspace import Workspace
 
 N = 4000
+
+
+def _insert(con, sql: str, columns: dict[str, list]) -> None:  # noqa: ANN001
+    """Bulk insert through an Arrow table (executemany is slow for thousands of rows)."""
+    con.register("_rows", pa.table(columns))
+    try:
+        con.execute(sql)
+    finally:
+        con.unregister("_rows")
 
 
 def _workspace(tmp_path: Path, p_treat: float, p_control: float, seed: int) -> Workspace:
@@ -26,20 +36,23 @@ def _workspace(tmp_path: Path, p_treat: float, p_control: float, seed: int) -> W
     with open_store(ws.store_path) as con:
         ids = [f"c_{i:05d}" for i in range(N)]
         control = {cid: rnd.random() < 0.2 for cid in ids}
-        con.executemany("INSERT INTO customers (customer_id, first_seen_at, updated_at) VALUES (?, now()::TIMESTAMP, now()::TIMESTAMP)",
-                        [(c,) for c in ids])
+        _insert(con, "INSERT INTO customers (customer_id, first_seen_at, updated_at) "
+                "SELECT customer_id, now()::TIMESTAMP, now()::TIMESTAMP FROM _rows", {"customer_id": ids})
         con.execute("INSERT INTO segment_builds (build_id, segment, as_of, built_at, members, control, purposes, holdout_pct) "
                     "VALUES (1, 'horeca', '2026-09-30', now()::TIMESTAMP, ?, ?, ['email_marketing'], 20)",
                     [N, sum(control.values())])
-        con.executemany("INSERT INTO segment_members VALUES (1, 'horeca', ?, ?)", [(c, control[c]) for c in ids])
+        _insert(con, "INSERT INTO segment_members SELECT 1, 'horeca', customer_id, control FROM _rows",
+                {"customer_id": ids, "control": [control[c] for c in ids]})
         consents = []
         for n, cid in enumerate(ids):
             status = "withdrawn" if n % 10 == 0 else "granted"      # 10% said no, in both groups
             consents.append((n + 1, cid, status))
-        con.executemany(
+        _insert(
+            con,
             "INSERT INTO consent_events (seq, customer_id, purpose, channel, status, effective_at, recorded_at, "
-            "payload_digest, prev_hash, hash) VALUES (?, ?, 'email_marketing', 'email', ?, '2026-01-01', now()::TIMESTAMP, 'd', 'p', 'h')",
-            consents,
+            "payload_digest, prev_hash, hash) SELECT seq, customer_id, 'email_marketing', 'email', status, "
+            "'2026-01-01', now()::TIMESTAMP, 'd', 'p', 'h' FROM _rows",
+            {"seq": [c[0] for c in consents], "customer_id": [c[1] for c in consents], "status": [c[2] for c in consents]},
         )
         events = []
         for cid in ids:
@@ -52,8 +65,10 @@ def _workspace(tmp_path: Path, p_treat: float, p_control: float, seed: int) -> W
                                rnd.uniform(100, 500)))
             if rnd.random() < 0.5:   # after the campaign: never counted
                 events.append((f"post_{cid}", cid, datetime(2026, 11, 2), 999.0))
-        con.executemany("INSERT INTO events (event_id, customer_id, event_type, ts, amount) VALUES (?, ?, 'purchase', ?, ?)",
-                        events)
+        _insert(con, "INSERT INTO events (event_id, customer_id, event_type, ts, amount) "
+                "SELECT event_id, customer_id, 'purchase', ts, amount FROM _rows",
+                {"event_id": [e[0] for e in events], "customer_id": [e[1] for e in events],
+                 "ts": [e[2] for e in events], "amount": [round(e[3], 2) for e in events]})
     return ws
 
 
