@@ -1,7 +1,9 @@
-"""Identity resolution: union-find over identifier pseudonyms (PRIVACY.md §1).
+"""Identity resolution: connected components over identifier pseudonyms (PRIVACY.md §1).
 
 Every row links the identifiers it carries (email, phone, tax id, source keys); each
-known identifier links to its customer. A connected component is one person:
+known identifier links to its customer. The graph is built in DuckDB over integer node ids
+and its components found by scipy (C code), so a million customers never loop in Python.
+A connected component is one person:
 
 * no known customer: a new one, ``customer_id = Pseudonymizer.customer_id(min id_hash)``,
   so the same data gives the same ids in any row order;
@@ -13,17 +15,16 @@ known identifier links to its customer. A connected component is one person:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import pyarrow as pa
 
-from cdp.ingest.values import ident
+from cdp.ingest.values import ident, lit
 from privacy.pseudonym import Pseudonymizer
 
-__all__ = ["Resolution", "apply_merges", "apply_resolution", "resolve"]
+__all__ = ["Resolution", "apply_merges", "resolve_rows"]
 
 _CUSTOMER_INTERNAL = ("customer_id", "first_seen_at", "updated_at")
 # handled on their own: the merge itself, the vault (re-encrypted), the ledger (payload-bound)
@@ -32,120 +33,112 @@ _SPECIAL_TABLES = {"customers", "customer_merges", "vault", "consent_events"}
 
 @dataclass
 class Resolution:
-    """The outcome for one batch of rows."""
+    """The outcome for one batch of rows (counts; the mapping is the temp table ``_resolve``)."""
 
-    mapping: dict[str, str] = field(default_factory=dict)            # id_hash -> customer_id
-    new_identities: list[tuple[str, str, str]] = field(default_factory=list)   # (id_hash, kind, customer_id)
-    new_customers: list[str] = field(default_factory=list)
+    new_customers: int = 0
+    new_identities: int = 0
     merges: list[tuple[str, str]] = field(default_factory=list)      # (old_id, surviving id)
 
 
-class _UnionFind:
-    __slots__ = ("parent",)
+def _components(con: Any, n_nodes: int, edges: pa.Table) -> pa.Table:
+    """``(nid, comp)`` for nodes ``0..n_nodes-1`` linked by the ``(a, b)`` edges (scipy, in C)."""
+    import numpy as np
 
-    def __init__(self) -> None:
-        self.parent: dict[str, str] = {}
+    if edges.num_rows == 0:
+        labels = np.arange(n_nodes, dtype=np.int64)
+    else:
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import connected_components
 
-    def find(self, x: str) -> str:
-        parent = self.parent
-        root = parent.setdefault(x, x)
-        if root == x:
-            return x
-        while parent[root] != root:
-            root = parent[root]
-        while parent[x] != root:  # path compression
-            parent[x], x = root, parent[x]
-        return root
-
-    def union(self, a: str, b: str) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            if ra < rb:
-                ra, rb = rb, ra
-            self.parent[ra] = rb
+        a = edges.column(0).to_numpy()
+        b = edges.column(1).to_numpy()
+        graph = coo_matrix((np.ones(len(a), dtype=np.int8), (a, b)), shape=(n_nodes, n_nodes)).tocsr()
+        _, labels = connected_components(graph, directed=False)
+    return pa.table({"nid": pa.array(np.arange(n_nodes, dtype=np.int64)),
+                     "comp": pa.array(labels.astype(np.int64))})
 
 
-def _existing(con: Any, hashes: list[str]) -> dict[str, str]:
-    if not hashes:
-        return {}
-    con.register("_res_hashes", pa.table({"id_hash": pa.array(hashes, pa.string())}))
-    try:
-        tbl = con.execute(
-            "SELECT i.id_hash, i.customer_id FROM identities i JOIN _res_hashes h USING (id_hash)"
-        ).to_arrow_table()
-    finally:
-        con.unregister("_res_hashes")
-    return dict(zip(tbl.column(0).to_pylist(), tbl.column(1).to_pylist()))
-
-
-def _first_seen(con: Any, ids: Iterable[str]) -> dict[str, datetime]:
-    ids = list(ids)
-    if not ids:
-        return {}
-    con.register("_res_ids", pa.table({"customer_id": pa.array(ids, pa.string())}))
-    try:
-        rows = con.execute(
-            "SELECT c.customer_id, c.first_seen_at FROM customers c JOIN _res_ids USING (customer_id)"
-        ).fetchall()
-    finally:
-        con.unregister("_res_ids")
-    return dict(rows)
-
-
-def resolve(
-    con: Any, pz: Pseudonymizer, rows: Sequence[Sequence[str | None]], kinds: dict[str, str]
+def resolve_rows(
+    con: Any, pz: Pseudonymizer, ids: list[tuple[str, str]], valid: str, *, source: str, now: datetime, vault: Any
 ) -> Resolution:
-    """Resolve the identifier tuples of a batch (one tuple per distinct row) to customers."""
-    uf = _UnionFind()
-    hashes: set[str] = set()
-    for row in rows:
-        present = [h for h in row if h is not None]
-        if not present:
-            continue
-        hashes.update(present)
-        first = present[0]
-        uf.find(first)
-        for h in present[1:]:
-            uf.union(first, h)
-    existing = _existing(con, list(hashes))
-    for h, cid in existing.items():
-        uf.union(h, "\x00" + cid)  # customer nodes sort first, so they become roots
+    """Resolve the valid rows of ``_rows`` (identifier maps ``_map{i}`` ready) to customers.
 
-    comps: dict[str, tuple[list[str], set[str]]] = {}
-    for h in hashes:
-        root = uf.find(h)
-        entry = comps.get(root)
-        if entry is None:
-            entry = comps[root] = ([], set())
-        entry[0].append(h)
-        cid = existing.get(h)
-        if cid is not None:
-            entry[1].add(cid)
-
-    multi = [c for _, c in comps.values() if len(c) > 1]
-    seen = _first_seen(con, {cid for c in multi for cid in c}) if multi else {}
+    Writes new customers and identities, applies merges, and leaves ``_resolve(h, customer_id)``
+    and, per identifier column, ``_kc{i}(raw, customer_id)`` for loading."""
+    n = len(ids)
     res = Resolution()
-    for members, customers in comps.values():
-        if not customers:
-            target = pz.customer_id(min(members))
-            res.new_customers.append(target)
-        elif len(customers) == 1:
-            target = next(iter(customers))
-        else:
-            ordered = sorted(customers, key=lambda c: (seen.get(c) or datetime.max, c))
-            target = ordered[0]
-            res.merges.extend((old, target) for old in ordered[1:])
-        for h in members:
-            res.mapping[h] = target
-            if h not in existing:
-                res.new_identities.append((h, kinds.get(h, "unknown"), target))
-    return res
-
-
-def apply_resolution(con: Any, res: Resolution, *, source: str, now: datetime, vault: Any) -> None:
-    """Write new customers and identities, then apply merges."""
-    if res.new_customers:
-        con.register("_new_customers", pa.table({"customer_id": pa.array(res.new_customers, pa.string())}))
+    raw_cols = ", ".join(f"_k{i}" for i in range(n))
+    hs = ", ".join(f"m{i}.h AS h{i}" for i in range(n))
+    joins = " ".join(f"LEFT JOIN _map{i} m{i} ON m{i}.raw = t._k{i}" for i in range(n))
+    con.execute("DROP TABLE IF EXISTS _tup")
+    con.execute(f"CREATE TEMP TABLE _tup AS SELECT DISTINCT {hs} FROM "
+                f"(SELECT DISTINCT {raw_cols} FROM _rows WHERE {valid}) t {joins}")
+    union = " UNION ALL ".join(f"SELECT h{i} AS h, {lit(kind)} AS kind FROM _tup WHERE h{i} IS NOT NULL"
+                               for i, (kind, _) in enumerate(ids))
+    con.execute("DROP TABLE IF EXISTS _node")
+    con.execute(
+        "CREATE TEMP TABLE _node AS SELECT (row_number() OVER () - 1)::BIGINT AS nid, n.h, n.kind, "
+        f"i.customer_id AS old FROM (SELECT h, min(kind) AS kind FROM ({union}) GROUP BY h) n "
+        "LEFT JOIN identities i ON i.id_hash = n.h"
+    )
+    n_nodes = int(con.execute("SELECT count(*) FROM _node").fetchone()[0])
+    # edges: the first identifier of a row to each other one; identities of one customer to each other
+    parts = [
+        "SELECT nid AS a, min(nid) OVER (PARTITION BY old) AS b FROM _node WHERE old IS NOT NULL",
+        *[f"SELECT x.nid AS a, y.nid AS b FROM (SELECT coalesce({', '.join(f'h{k}' for k in range(n))}) AS f, "
+          f"h{i} AS o FROM _tup WHERE h{i} IS NOT NULL) e JOIN _node x ON x.h = e.f JOIN _node y ON y.h = e.o"
+          for i in range(1, n)],
+    ]
+    # (a self-loop is harmless to the components; filtering it would invite a bad join order)
+    edges = pa.concat_tables([con.execute(p).to_arrow_table() for p in parts])
+    comp = _components(con, n_nodes, edges)
+    del edges
+    con.execute("DROP TABLE IF EXISTS _comp")
+    con.register("_comp_in", comp)
+    try:
+        con.execute("CREATE TEMP TABLE _comp AS SELECT n.h, n.kind, n.old, c.comp FROM _node n "
+                    "JOIN _comp_in c USING (nid)")
+    finally:
+        con.unregister("_comp_in")
+    del comp
+    con.execute("DROP TABLE IF EXISTS _node")
+    con.execute("DROP TABLE IF EXISTS _outcome")
+    con.execute("CREATE TEMP TABLE _outcome AS SELECT comp, min(h) AS min_h, count(DISTINCT old) AS n_old, "
+                "min(old) AS one_old FROM _comp GROUP BY comp")
+    # a new person: customer_id from the smallest id hash (the same data gives the same id in any order)
+    fresh = con.execute("SELECT comp, min_h FROM _outcome WHERE n_old = 0").to_arrow_table()
+    new_ids = [pz.customer_id(h) for h in fresh.column(1).to_pylist()]
+    targets = [pa.table({"comp": fresh.column(0), "customer_id": pa.array(new_ids, pa.string())})]
+    del fresh
+    # several known customers: merge into the oldest (first seen, then smallest id)
+    multi = con.execute(
+        "SELECT DISTINCT c.comp, c.old, cu.first_seen_at FROM _comp c JOIN _outcome o USING (comp) "
+        "LEFT JOIN customers cu ON cu.customer_id = c.old WHERE o.n_old > 1 AND c.old IS NOT NULL"
+    ).fetchall()
+    groups: dict[int, list[tuple[datetime, str]]] = {}
+    for comp_id, old, seen in multi:
+        groups.setdefault(comp_id, []).append((seen or datetime.max, old))
+    mcomps, mtargets = [], []
+    for comp_id, olds in groups.items():
+        olds.sort()
+        mcomps.append(comp_id)
+        mtargets.append(olds[0][1])
+        res.merges.extend((old, olds[0][1]) for _, old in olds[1:])
+    targets.append(pa.table({"comp": pa.array(mcomps, pa.int64()), "customer_id": pa.array(mtargets, pa.string())}))
+    con.execute("DROP TABLE IF EXISTS _resolve")
+    con.register("_target_in", pa.concat_tables([t.cast(targets[1].schema) for t in targets]))
+    try:
+        con.execute(
+            "CREATE TEMP TABLE _resolve AS SELECT c.h, c.kind, c.old, coalesce(t.customer_id, o.one_old) AS customer_id "
+            "FROM _comp c JOIN _outcome o USING (comp) LEFT JOIN _target_in t USING (comp)"
+        )
+    finally:
+        con.unregister("_target_in")
+    for t in ("_comp", "_outcome", "_tup"):
+        con.execute(f"DROP TABLE IF EXISTS {t}")
+    res.new_customers = len(new_ids)
+    if new_ids:
+        con.register("_new_customers", pa.table({"customer_id": pa.array(new_ids, pa.string())}))
         try:
             con.execute(
                 "INSERT INTO customers (customer_id, first_seen_at, updated_at) "
@@ -155,23 +148,18 @@ def apply_resolution(con: Any, res: Resolution, *, source: str, now: datetime, v
             )
         finally:
             con.unregister("_new_customers")
-    if res.new_identities:
-        h, k, c = zip(*res.new_identities)
-        con.register(
-            "_new_ids",
-            pa.table({"id_hash": pa.array(h, pa.string()), "kind": pa.array(k, pa.string()),
-                      "customer_id": pa.array(c, pa.string())}),
-        )
-        try:
-            con.execute(
-                "INSERT INTO identities (id_hash, kind, customer_id, source, first_seen_at) "
-                "SELECT id_hash, kind, customer_id, ?, ? FROM _new_ids",
-                [source, now],
-            )
-        finally:
-            con.unregister("_new_ids")
+    res.new_identities = int(con.execute(
+        "INSERT INTO identities (id_hash, kind, customer_id, source, first_seen_at) "
+        "SELECT h, kind, customer_id, ?, ? FROM _resolve WHERE old IS NULL",
+        [source, now],
+    ).fetchone()[0])
     if res.merges:
         apply_merges(con, res.merges, now=now, vault=vault)
+    for i in range(n):
+        con.execute(f"DROP TABLE IF EXISTS _kc{i}")
+        con.execute(f"CREATE TEMP TABLE _kc{i} AS SELECT m.raw, r.customer_id FROM _map{i} m "
+                    "JOIN _resolve r ON r.h = m.h")
+    return res
 
 
 def _customer_tables(con: Any) -> list[str]:

@@ -48,15 +48,13 @@ def load_customers(
 
 
 def write_contacts(con: Any, plan: SourcePlan, report: SourceReport, vault: Any) -> None:
+    """The last non-empty value of each contact column per customer, normalized, into the vault."""
     id_kind = {c: k for k, c in plan.ids}
     fields = list(plan.contact.items())
     aggs = ", ".join(
-        f"arg_max(s.{ident(col)}, o._ord) FILTER (WHERE nullif(trim(s.{ident(col)}), '') IS NOT NULL)"
-        for _, col in fields
+        f"arg_max(_c{m}, _ord) FILTER (WHERE nullif(trim(_c{m}), '') IS NOT NULL)" for m in range(len(fields))
     )
-    tbl = con.execute(
-        f"SELECT o.customer_id, {aggs} FROM _ok o JOIN _stage s ON s._ord = o._ord GROUP BY o.customer_id"
-    ).to_arrow_table()
+    tbl = con.execute(f"SELECT customer_id, {aggs} FROM _ok GROUP BY customer_id").to_arrow_table()
     ids = tbl.column(0).to_pylist()
     rows = []
     for k, (fieldname, col) in enumerate(fields):
@@ -68,6 +66,7 @@ def write_contacts(con: Any, plan: SourcePlan, report: SourceReport, vault: Any)
             value = normalize_identifier(kind, raw) if kind in ("email", "phone") else nfc(str(raw)).strip()
             if value:
                 rows.append((cid, fieldname, value))
+    del tbl, ids
     report.vault_fields = vault.put_many(rows)
 
 
@@ -78,15 +77,23 @@ def load_events(con: Any, plan: SourcePlan, report: SourceReport, *, props: list
     cols = ["event_id", "customer_id", "event_type", "ts", "amount", "source", *[n for _, n in props]]
     exprs = ["_eid", "customer_id", f"_p{idx['event_type']}", f"_p{idx['ts']}", amount, "?",
              *[f"_p{j}" for j, _ in props]]
-    con.execute("DROP TABLE IF EXISTS _ev")
-    ok, distinct = con.execute("SELECT count(*), count(DISTINCT _eid) FROM _ok").fetchone()
+    select = ", ".join(f"{e} AS {ident(c)}" for e, c in zip(exprs, cols))
+    col_list = ", ".join(ident(c) for c in cols)
+    # distinct 64-bit hashes as many as rows proves the ids unique (a collision only lowers the count)
+    ok, distinct = con.execute("SELECT count(*), count(DISTINCT hash(_eid)) FROM _ok").fetchone()
+    if distinct < ok:
+        distinct = con.execute("SELECT count(DISTINCT _eid) FROM _ok").fetchone()[0]
     # the same event_id twice in one batch: the last row wins (rare, so only then pay for it)
     dedupe = " QUALIFY row_number() OVER (PARTITION BY _eid ORDER BY _ord DESC) = 1" if distinct < ok else ""
-    con.execute(
-        f"CREATE TEMP TABLE _ev AS SELECT {', '.join(f'{e} AS {ident(c)}' for e, c in zip(exprs, cols))} "
-        f"FROM _ok{dedupe}",
-        [plan.name],
-    )
+    if not con.execute("SELECT EXISTS (SELECT 1 FROM events)").fetchone()[0]:
+        # nothing stored yet (the first load): straight in, nothing to compare with
+        con.execute(f"INSERT INTO events ({col_list}) SELECT {select} FROM _ok{dedupe}", [plan.name])
+        report.corrections = 0
+        report.rows_unchanged = int(ok - distinct)
+        report.rows_loaded = int(distinct)
+        return
+    con.execute("DROP TABLE IF EXISTS _ev")
+    con.execute(f"CREATE TEMP TABLE _ev AS SELECT {select} FROM _ok{dedupe}", [plan.name])
     con.execute("DROP TABLE IF EXISTS _rows")
     differs = " OR ".join(f"b.{ident(c)} IS DISTINCT FROM e.{ident(c)}" for c in cols[1:])
     con.execute("DROP TABLE IF EXISTS _corr")
@@ -99,7 +106,6 @@ def load_events(con: Any, plan: SourcePlan, report: SourceReport, *, props: list
     ).fetchone()
     if changed:
         con.execute("DELETE FROM events WHERE event_id IN (SELECT event_id FROM _corr WHERE changed)")
-    col_list = ", ".join(ident(c) for c in cols)
     skip = " WHERE NOT EXISTS (SELECT 1 FROM _corr c WHERE c.event_id = _ev.event_id AND NOT c.changed)" if same else ""
     con.execute(f"INSERT INTO events ({col_list}) SELECT {col_list} FROM _ev{skip}")
     report.corrections = int(changed)

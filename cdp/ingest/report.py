@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 __all__ = ["IngestReport", "SourceReport"]
+
+
+class _Timer:
+    __slots__ = ("name", "phases", "t")
+
+    def __init__(self, phases: dict[str, float], name: str) -> None:
+        self.phases, self.name, self.t = phases, name, 0.0
+
+    def __enter__(self) -> None:
+        self.t = time.perf_counter()
+
+    def __exit__(self, *exc: object) -> None:
+        self.phases[self.name] = round(self.phases.get(self.name, 0.0) + time.perf_counter() - self.t, 3)
 
 
 @dataclass
@@ -36,6 +50,11 @@ class SourceReport:
     first_reject: str | None = None
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)   # phase -> seconds (read, resolve, load...)
+
+    def timed(self, phase: str) -> _Timer:
+        """``with report.timed("read"): ...`` adds the block's wall time to ``phases[phase]``."""
+        return _Timer(self.phases, phase)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -8,6 +8,7 @@ finishes the job; a source that completed stays done.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import json
 import os
@@ -18,12 +19,12 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from cdp.errors import NotFoundError, RejectedRowsError
-from cdp.ingest.identity import apply_resolution, resolve
+from cdp.ingest.identity import resolve_rows
 from cdp.ingest.load import add_columns, load_consents, load_customers, load_events
 from cdp.ingest.plan import SourcePlan, plan_source
 from cdp.ingest.report import IngestReport, SourceReport
-from cdp.ingest.stage import build_rows, check_columns, drop_temp, map_identifiers, stage_columns, stage_rows
-from cdp.ingest.values import ident
+from cdp.ingest.stage import Chunk, RowFilters, check_columns, chunks, drop_temp, map_identifiers, parse_chunk, row_filters
+from cdp.ingest.values import ident, lit
 from connectors.sources.base import ReadUnit, SourceState, reader_for
 
 if TYPE_CHECKING:
@@ -85,19 +86,23 @@ def _save_state(con: Any, source: str, units: list[ReadUnit], run_id: int) -> No
         )
 
 
-def _pii_scan(con: Any, plan: SourcePlan, report: SourceReport) -> dict[str, str]:
-    """Run privacy.scan over declared traits/properties; a hit blocks the column."""
+def _pii_scan(con: Any, plan: SourcePlan, chunk: Chunk, report: SourceReport) -> dict[str, str]:
+    """Run privacy.scan over declared traits/properties; a hit blocks the column.
+
+    The values are the distinct ones among the first rows of the first file (or batch) read:
+    a column of identifiers shows itself there, and the scan never reads a whole large file."""
     try:
         from privacy.scan import scan_values
     except ImportError:  # pragma: no cover - the scan module is another area's
         return {}
     blocked: dict[str, str] = {}
+    have = set(chunk.names)
     for f in plan.fields:
-        if f.role not in ("trait", "property") or f.vtype not in ("text", "integer"):
+        if f.role not in ("trait", "property") or f.vtype not in ("text", "integer") or f.column not in have:
             continue
         values = con.execute(
-            f"SELECT DISTINCT v FROM (SELECT {ident(f.column)} AS v FROM _stage USING SAMPLE {_PII_SCAN_VALUES} ROWS) "
-            "WHERE v IS NOT NULL"
+            f"SELECT DISTINCT v FROM (SELECT {ident(f.column)}::VARCHAR AS v FROM {chunk.relation} "
+            f"LIMIT {_PII_SCAN_VALUES}) WHERE v IS NOT NULL"
         ).to_arrow_table().column(0).to_pylist()
         findings = scan_values(f.column, values, text=f.vtype == "text")
         if findings:
@@ -112,6 +117,77 @@ def _pii_scan(con: Any, plan: SourcePlan, report: SourceReport) -> dict[str, str
     return blocked
 
 
+def _read(ctx: _Ctx, plan: SourcePlan, reader: Any, units: list[ReadUnit], state: SourceState,
+          report: SourceReport) -> tuple[list[str], dict[str, str]] | None:
+    """Read and parse every unit into ``_rows``; the column names seen and the blocked fields
+    (None when there was nothing to read at all)."""
+    con = ctx.con
+    names: list[str] = []
+    blocked: dict[str, str] = {}
+    first = True
+    for chunk in chunks(con, reader, units, state):
+        names.extend(n for n in chunk.names if n not in names)
+        if first:
+            if any(not n.startswith("_") for n in chunk.names):
+                check_columns(chunk.names, plan)   # a wrong header fails clearly, even with no row under it
+            with report.timed("pii_scan"):
+                blocked = _pii_scan(con, plan, chunk, report)
+            if blocked:
+                plan.fields = [f for f in plan.fields if f.name not in blocked or f.role not in ("trait", "property")]
+        added = parse_chunk(con, chunk, plan, workspace_tz=ctx.tz, first=first)
+        first = False
+        if chunk.whole_unit:
+            chunk.unit.rows = chunk.unit.skipped_rows + added
+        report.rows_read += added
+        if ctx.progress:
+            ctx.progress(plan.name, "read", report.rows_read, None)
+    return None if first else (names, blocked)
+
+
+def _record_rejects(ctx: _Ctx, plan: SourcePlan, filters: RowFilters, counts: dict[str, int],
+                    report: SourceReport, run_id: int) -> None:
+    """Rejects: file, line, column and reason, never the value."""
+    con = ctx.con
+    for i, (kind, _) in enumerate(plan.ids):
+        if counts.get(f"bad{i}"):
+            report.identifiers_invalid[kind] = int(con.execute(
+                f"SELECT count(*) FROM _rows WHERE _k{i} IN (SELECT raw FROM _map{i} WHERE h IS NULL)"
+            ).fetchone()[0])
+    col, reason = filters.reason
+    con.execute("DROP TABLE IF EXISTS _rej")
+    con.execute(
+        f"CREATE TEMP TABLE _rej AS SELECT r.rowid AS _ord, {col} AS _rcol, {reason} AS _rreason "
+        f"FROM _rows r WHERE {filters.rejected}"
+    )
+    for why, n in con.execute("SELECT _rreason, count(*) FROM _rej GROUP BY ALL ORDER BY ALL").fetchall():
+        report.rejects_by_reason[why] = int(n)
+    report.rows_rejected = sum(report.rejects_by_reason.values())
+    if report.rows_rejected:
+        where = ("SELECT u.file AS _file, u.first_line + j._ord - u.start AS _line, j._rcol, j._rreason, j._ord "
+                 "FROM _rej j JOIN _units u ON j._ord >= u.start AND j._ord < u.stop")
+        f, line, c, why = con.execute(f"SELECT _file, _line, _rcol, _rreason FROM ({where}) ORDER BY _ord LIMIT 1"
+                                      ).fetchone()
+        report.first_reject = f"{f}:{line}: column '{c}': {why}" if c else f"{f}:{line}: {why}"
+        con.execute(
+            "INSERT INTO rejects (run_id, source, file, line, column_name, reason, rejected_at) "
+            f"SELECT ?, ?, _file, _line, _rcol, _rreason, ? FROM ({where})",
+            [run_id, plan.name, ctx.now],
+        )
+    con.execute("DROP TABLE IF EXISTS _rej")
+    if filters.suppressed != "false":
+        report.rows_suppressed = int(con.execute(
+            f"SELECT count(*) FROM _rows WHERE _rreason IS NULL AND NOT {filters.id_reject} AND {filters.suppressed}"
+        ).fetchone()[0])
+
+
+def _customer_of_row(plan: SourcePlan) -> tuple[str, str]:
+    """The joins and the expression giving a row's customer_id (every valid identifier of a row
+    belongs to the same customer after resolution)."""
+    n = len(plan.ids)
+    joins = " ".join(f"LEFT JOIN _kc{i} c{i} ON c{i}.raw = r._k{i}" for i in range(n))
+    return joins, f"coalesce({', '.join(f'c{i}.customer_id' for i in range(n))})"
+
+
 def _ingest_source(ctx: _Ctx, name: str, report: SourceReport, run_id: int) -> list[ReadUnit]:
     con = ctx.con
     cfg = ctx.ws.config.sources[name]
@@ -122,108 +198,81 @@ def _ingest_source(ctx: _Ctx, name: str, report: SourceReport, run_id: int) -> l
     report.files = len(units)
     if not units:
         return []
-
-    def tick(n: int) -> None:
-        report.rows_read += n
-        if ctx.progress:
-            ctx.progress(name, "read", report.rows_read, None)
-
-    stage_rows(con, reader, units, state, tick)
-    if any(not c.startswith("_") for c in stage_columns(con)):
-        check_columns(con, plan)   # a wrong header fails clearly, even with no row under it
-    if report.rows_read == 0:
+    with report.timed("read"):
+        got = _read(ctx, plan, reader, units, state, report)
+    if got is None or report.rows_read == 0:
         return units               # nothing new (a header-only file): remembered, nothing loaded
+    names, blocked = got
     used = plan.columns
-    for col in stage_columns(con):
+    for col in names:
         if not col.startswith("_") and col not in used:
             report.columns_dropped[col] = report.rows_read
-    blocked = _pii_scan(con, plan, report)
-    if blocked:
-        plan.fields = [f for f in plan.fields if f.name not in blocked or f.role not in ("trait", "property")]
     # declared traits/properties become columns first: DuckDB refuses an ALTER after changes
     traits = add_columns(con, "customers", plan, "trait", blocked) if cfg.entity == "customers" else []
     props = add_columns(con, "events", plan, "property", blocked) if cfg.entity == "events" else []
     if ctx.progress:
         ctx.progress(name, "resolve", report.rows_read, report.rows_read)
-    kinds: dict[str, str] = {}
-    map_identifiers(con, plan, ctx.pz, kinds)
-    build_rows(con, plan, workspace_tz=ctx.tz)
-
-    # rejects: file, line, column and reason, never the value
-    for i, (kind, _) in enumerate(plan.ids):
-        bad = con.execute(f"SELECT count(*) FROM _rows WHERE _present{i} AND _h{i} IS NULL").fetchone()[0]
-        if bad:
-            report.identifiers_invalid[kind] = int(bad)
-    for reason, n in con.execute(
-        "SELECT _rreason, count(*) FROM _rows WHERE _rreason IS NOT NULL GROUP BY ALL ORDER BY ALL"
-    ).fetchall():
-        report.rejects_by_reason[reason] = int(n)
-    report.rows_rejected = sum(report.rejects_by_reason.values())
-    if report.rows_rejected:
-        f, line, col, reason = con.execute(
-            "SELECT _file, _line, _rcol, _rreason FROM _rows WHERE _rreason IS NOT NULL ORDER BY _ord LIMIT 1"
-        ).fetchone()
-        report.first_reject = f"{f}:{line}: column '{col}': {reason}" if col else f"{f}:{line}: {reason}"
-        con.execute(
-            "INSERT INTO rejects (run_id, source, file, line, column_name, reason, rejected_at) "
-            "SELECT ?, ?, _file, _line, _rcol, _rreason, ? FROM _rows WHERE _rreason IS NOT NULL",
-            [run_id, name, ctx.now],
-        )
-    report.rows_suppressed = con.execute(
-        "SELECT count(*) FROM _rows WHERE _rreason IS NULL AND _sup"
-    ).fetchone()[0]
-    con.execute("DROP TABLE IF EXISTS _resolve")
+    with report.timed("pseudonymize"):
+        counts = map_identifiers(con, plan, ctx.pz)
+    filters = row_filters(plan, counts)
+    with report.timed("rejects"):
+        _record_rejects(ctx, plan, filters, counts, report, run_id)
 
     if cfg.entity in ("customers", "events"):
-        ids = [f"_h{i}" for i in range(len(plan.ids))]
-        tuples = con.execute(
-            f"SELECT DISTINCT {', '.join(ids)} FROM _rows WHERE _rreason IS NULL AND NOT _sup"
-        ).to_arrow_table()
-        cols = [tuples.column(i).to_pylist() for i in range(len(ids))]
-        res = resolve(con, ctx.pz, list(zip(*cols)), kinds)
-        apply_resolution(con, res, source=name, now=ctx.now, vault=ctx.vault)
-        report.customers_new = len(res.new_customers)
+        with report.timed("resolve"):
+            res = resolve_rows(con, ctx.pz, plan.ids, filters.valid, source=name, now=ctx.now, vault=ctx.vault)
+        report.customers_new = res.new_customers
         report.customers_merged = len(res.merges)
-        report.identities_new = len(res.new_identities)
-        import pyarrow as pa
-
-        con.register("_res_in", pa.table({"h": pa.array(list(res.mapping), pa.string()),
-                                          "customer_id": pa.array(list(res.mapping.values()), pa.string())}))
-        try:
-            con.execute("CREATE TEMP TABLE _resolve AS SELECT * FROM _res_in")
-        finally:
-            con.unregister("_res_in")
+        report.identities_new = res.new_identities
+        joins, cid = _customer_of_row(plan)
+        eid = ""
+        if cfg.entity == "events" and not cfg.event_id:
+            # an event without an id: a digest of the source, the row's first identifier pseudonym
+            # and its raw values (never a raw identifier)
+            hany = f"coalesce({', '.join(f'm{i}.h' for i in range(len(plan.ids)))})"
+            joins += " " + " ".join(f"LEFT JOIN _map{i} m{i} ON m{i}.raw = r._k{i}" for i in range(len(plan.ids)))
+            eid = f", 'h_' || md5(concat_ws('\x1f', {lit(name)}, {hany}, r._eraw)) AS _eid"
+        star = "r.* EXCLUDE (_eid)" if eid else "r.*"
         con.execute(
-            "CREATE OR REPLACE TEMP VIEW _ok AS SELECT r.*, m.customer_id FROM _rows r "
-            "JOIN _resolve m ON m.h = r._hany WHERE r._rreason IS NULL AND NOT r._sup"
+            f"CREATE OR REPLACE TEMP VIEW _ok AS SELECT r.rowid AS _ord, {star}{eid}, {cid} AS customer_id "
+            f"FROM _rows r {joins} WHERE {_qualify(filters.valid, 'r')} AND {cid} IS NOT NULL"
         )
         if ctx.progress:
             ctx.progress(name, "load", report.rows_read, report.rows_read)
-        if cfg.entity == "events":
-            con.execute("DROP TABLE IF EXISTS _stage")   # events need no raw column any more
-        if cfg.entity == "customers":
-            load_customers(con, plan, report, now=ctx.now, vault=ctx.vault, traits=traits)
-        else:
-            load_events(con, plan, report, props=props)
+        with report.timed("load"):
+            if cfg.entity == "customers":
+                load_customers(con, plan, report, now=ctx.now, vault=ctx.vault, traits=traits)
+            else:
+                load_events(con, plan, report, props=props)
     else:
         # a consent is recorded for the first identifier already known, else the first one (pending)
-        known = " ".join(
-            f"LEFT JOIN identities i{i} ON i{i}.id_hash = r._h{i}" for i in range(len(plan.ids))
-        )
-        pick = ", ".join([f"i{i}.id_hash" for i in range(len(plan.ids))] + [f"r._h{i}" for i in range(len(plan.ids))])
-        known_any = " OR ".join(f"i{i}.id_hash IS NOT NULL" for i in range(len(plan.ids)))
+        n = len(plan.ids)
+        known = " ".join(f"LEFT JOIN _map{i} m{i} ON m{i}.raw = r._k{i} "
+                         f"LEFT JOIN identities i{i} ON i{i}.id_hash = m{i}.h" for i in range(n))
+        pick = ", ".join([f"i{i}.id_hash" for i in range(n)] + [f"m{i}.h" for i in range(n)])
+        known_any = " OR ".join(f"i{i}.id_hash IS NOT NULL" for i in range(n))
         con.execute(
-            f"CREATE OR REPLACE TEMP VIEW _ok AS SELECT r.*, coalesce({pick}) AS _pick, ({known_any}) AS _known "
-            f"FROM _rows r {known} WHERE r._rreason IS NULL AND NOT r._sup"
+            f"CREATE OR REPLACE TEMP VIEW _ok AS SELECT r.rowid AS _ord, r.*, coalesce({pick}) AS _pick, "
+            f"({known_any}) AS _known FROM _rows r {known} WHERE {_qualify(filters.valid, 'r')}"
         )
-        load_consents(con, plan, report, signing_key=ctx.keystore.signing_key())
+        with report.timed("load"):
+            load_consents(con, plan, report, signing_key=ctx.keystore.signing_key())
     try:
         from privacy.ledger import attach_known
     except ImportError:  # pragma: no cover
         attach_known = None
     if attach_known is not None and cfg.entity != "consents":
-        report.consents_attached = attach_known(con)
+        with report.timed("attach"):
+            report.consents_attached = attach_known(con)
     return units
+
+
+def _qualify(condition: str, alias: str) -> str:
+    """``condition`` over ``_rows`` columns with each ``_k``/``_r`` column qualified by ``alias``
+    (the row views join maps whose columns would otherwise be ambiguous)."""
+    import re
+
+    return re.sub(r"(?<![\w.])(_k\d+|_rreason)\b", lambda m: f"{alias}.{m.group(1)}", condition)
 
 
 def _record_run(con: Any, run_id: int, report: SourceReport, started: datetime, status: str) -> None:
@@ -268,6 +317,11 @@ def run_ingest(
         _ensure_state_columns(con)
         # bounded memory: temp tables and joins spill to .cdp/store.duckdb.tmp beyond this
         con.execute("SET memory_limit = ?", [os.environ.get("CDP_MEMORY_LIMIT", _MEMORY_LIMIT)])
+        # DuckDB tries DICT_FSST on every string column it writes and then (for our ids and
+        # pseudonyms) keeps FSST or a dictionary anyway: skipping the try halves the time of
+        # writing 50M events, with the same file size (docs/performance.md, "Ingestion")
+        with contextlib.suppress(Exception):
+            con.execute("SET disabled_compression_methods = 'dict_fsst'")
         ctx = _Ctx(ws, con, ks, Pseudonymizer.from_keystore(ks), Vault(con, ks), ws.timezone, _utcnow(), progress)
         if strict:
             con.execute("BEGIN TRANSACTION")
@@ -291,7 +345,7 @@ def run_ingest(
                         _save_state(con, name, units, run_id)
                         _record_run(con, run_id, report, started, "ok")
                         _audit(con, report)
-                    drop_temp(con, len(ws.config.sources[name].identifier_columns()))
+                    drop_temp(con, len(ws.config.sources[name].identifier_columns()) + 1)
                     if not strict:
                         con.execute("COMMIT")
                 except BaseException as exc:

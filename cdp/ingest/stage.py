@@ -1,17 +1,27 @@
-"""Staging: new raw rows into a temp table, identifiers pseudonymized, values parsed, rejects found.
+"""Staging: a source's new rows read and parsed in one pass, identifiers pseudonymized, rejects found.
 
-Heavy work stays in DuckDB SQL; Python only sees distinct identifier values (to normalize
-and hash them) so that 50M event rows never loop in Python. Temp tables:
+Heavy work stays in DuckDB SQL: a file source is read by DuckDB inside the store connection
+(in parallel when it can be), so 50M event rows never pass through Python; a reader that
+yields Arrow batches (database sources) has each batch parsed the same way. Python only sees
+the distinct identifier values, to normalize and hash them. Temp tables:
 
-* ``_stage``: raw text columns plus ``_file``, ``_line``, ``_ord`` (source order);
-* ``_map{i}``: raw identifier value -> id_hash (NULL when not a valid identifier);
-* ``_rows``: per row the id hashes ``_h{i}``, parsed values ``_p{j}``, the reject column and
-  reason (never the value) and whether an identifier is suppressed.
+* ``_rows``: one row per source row, its ``rowid`` the order rows were read in: raw identifier
+  values ``_k{i}``, raw contact values ``_c{m}`` (customers), parsed fields ``_p{j}``, the parse
+  reject ``_rcol``/``_rreason`` (never the value) and ``_rtop`` (that reject outranks an
+  identifier reject), plus ``_eid`` (events) or ``_purpose``/``_channel`` (consents);
+* ``_units``: for each file (or batch) the rowids it filled and its first line, so a reject's
+  line is ``first_line + rowid - start``;
+* ``_map{i}``: distinct raw value of identifier column ``i`` -> ``h`` (its id_hash, NULL when it is
+  not a valid identifier) and ``sup`` (the identifier is suppressed).
+
+Identifier-level rejects and suppressions are found by joining ``_rows`` with the (small) sets
+of bad or suppressed raw values, so ``_rows`` is written once and never updated.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
@@ -25,75 +35,76 @@ from connectors.sources.base import ReadUnit, SourceReader, SourceState
 from privacy.normalize import normalize_identifier
 from privacy.pseudonym import Pseudonymizer
 
-__all__ = ["build_rows", "check_columns", "drop_temp", "map_identifiers", "stage_rows"]
+__all__ = ["Chunk", "Staged", "check_columns", "chunks", "drop_temp", "map_identifiers", "parse_chunk", "row_filters"]
 
-TEMP_TABLES = ("_stage", "_rows", "_resolve", "_ev", "_corr")
+TEMP_TABLES = ("_rows", "_units", "_resolve", "_ev", "_corr", "_tup", "_node", "_comp", "_outcome")
+_TEXT_ROLES = ("purpose", "channel", "status", "basis", "recipient_type", "source", "notice_version",
+               "text_version", "collection_method", "actor", "evidence", "iys_transaction_id")
 
 
 def drop_temp(con: Any, n_ids: int = 8) -> None:
-    for t in (*TEMP_TABLES, *(f"_map{i}" for i in range(n_ids))):
+    for t in (*TEMP_TABLES, *(f"_map{i}" for i in range(n_ids)), *(f"_kc{i}" for i in range(n_ids))):
         con.execute(f"DROP TABLE IF EXISTS {t}")
     con.execute("DROP VIEW IF EXISTS _ok")
 
 
-def stage_rows(
-    con: Any,
-    reader: SourceReader,
-    units: list[ReadUnit],
-    state: SourceState,
-    tick: Callable[[int], None] | None = None,
-) -> int:
-    """Read every unit's new rows into ``_stage``; returns the row count."""
-    con.execute("DROP TABLE IF EXISTS _stage")
-    columns: list[str] | None = None
-    total = 0
+@dataclass
+class Chunk:
+    """Rows to parse: ``relation`` is a SELECT (a file read by DuckDB) or a registered batch."""
+
+    relation: str
+    names: list[str]
+    file: str
+    first_line: int
+    unit: ReadUnit
+    partial: bool = False       # has the reader's _reject_column/_reject_reason columns
+    whole_unit: bool = False    # the chunk is all of the unit's new rows (its row count is ours to set)
+
+
+@dataclass
+class Staged:
+    """What staging saw: every column name of the source and the rows parsed."""
+
+    names: list[str] = field(default_factory=list)
+    rows: int = 0
+
+
+def chunks(con: Any, reader: SourceReader, units: list[ReadUnit], state: SourceState) -> Iterator[Chunk]:
+    """The units' new rows as chunks; a registered batch is valid until the next chunk is asked for."""
+    select_sql = getattr(reader, "select_sql", None)
     for unit in units:
+        if select_sql is not None:
+            got = select_sql(con, unit)
+            if got is None:
+                unit.rows = 0
+                continue
+            sql, names, first_line = got
+            data = [n for n in names if n not in (PARTIAL_COLUMN, PARTIAL_REASON)]
+            yield Chunk(f"({sql})", data, unit.path, first_line, unit, partial=PARTIAL_REASON in names,
+                        whole_unit=True)
+            continue
         for batch in reader.batches(unit, state):
-            n = batch.num_rows
-            batch = batch.append_column("_ord", pa.array(range(total, total + n), pa.int64()))
+            names = [n for n in batch.schema.names if n not in ("_file", "_line")]
+            file = batch.column(batch.schema.get_field_index("_file"))[0].as_py() if batch.num_rows else unit.path
+            line = batch.column(batch.schema.get_field_index("_line"))[0].as_py() if batch.num_rows else 1
             con.register("_batch", batch)
             try:
-                if columns is None:
-                    con.execute("CREATE TEMP TABLE _stage AS SELECT * FROM _batch")
-                    columns = list(batch.schema.names)
-                else:
-                    for extra in [c for c in batch.schema.names if c not in columns]:
-                        con.execute(f"ALTER TABLE _stage ADD COLUMN {ident(extra)} VARCHAR")
-                        columns.append(extra)
-                    con.execute("INSERT INTO _stage BY NAME SELECT * FROM _batch")
+                yield Chunk("_batch", [n for n in names if n not in (PARTIAL_COLUMN, PARTIAL_REASON)], file,
+                            int(line), unit, partial=PARTIAL_REASON in names)
             finally:
                 con.unregister("_batch")
-            total += n
-            if tick:
-                tick(n)
-    if columns is None:
-        con.execute("CREATE TEMP TABLE _stage (_file VARCHAR, _line BIGINT, _ord BIGINT)")
-    return total
 
 
-def stage_columns(con: Any) -> list[str]:
-    return [r[0] for r in con.execute("DESCRIBE _stage").fetchall()]
-
-
-def map_identifiers(con: Any, plan: SourcePlan, pz: Pseudonymizer, kinds: dict[str, str]) -> None:
-    """``_map{i}(raw, h)`` for each identifier column; fills ``kinds`` (id_hash -> kind)."""
-    for i, (kind, column) in enumerate(plan.ids):
-        raws = con.execute(
-            f"SELECT DISTINCT {ident(column)} FROM _stage WHERE {ident(column)} IS NOT NULL"
-        ).to_arrow_table().column(0).to_pylist()
-        norm = [normalize_identifier(kind, r) for r in raws]
-        valid = [n for n in norm if n is not None]
-        hashed = iter(pz.id_hashes(kind, valid))
-        hashes = [None if n is None else next(hashed) for n in norm]
-        for h in hashes:
-            if h is not None:
-                kinds[h] = kind
-        con.execute(f"DROP TABLE IF EXISTS _map{i}")
-        con.register("_map_in", pa.table({"raw": pa.array(raws, pa.string()), "h": pa.array(hashes, pa.string())}))
-        try:
-            con.execute(f"CREATE TEMP TABLE _map{i} AS SELECT * FROM _map_in")
-        finally:
-            con.unregister("_map_in")
+def check_columns(names: list[str], plan: SourcePlan) -> None:
+    """Every column cdp.toml names is in the data, else a clear IngestError (not a SQL error)."""
+    cols = set(names)
+    missing = sorted(c for c in plan.columns if c not in cols)
+    if missing:
+        raise IngestError(
+            f"column(s) {', '.join(repr(m) for m in missing)} named in cdp.toml are not in the data",
+            source=plan.name,
+            hint="check the column names (and the delimiter) of the source files",
+        )
 
 
 def _consent_value(role: str, v: str, defaults: dict[str, str]) -> tuple[str, str | None]:
@@ -110,49 +121,45 @@ def _consent_value(role: str, v: str, defaults: dict[str, str]) -> tuple[str, st
     return f"nfc_normalize(coalesce({v}, {default}))", None
 
 
-def check_columns(con: Any, plan: SourcePlan) -> None:
-    """Every column cdp.toml names is in ``_stage``, else a clear IngestError (not a SQL error)."""
-    cols = set(stage_columns(con))
-    missing = sorted(c for c in plan.columns if c not in cols)
-    if missing:
-        raise IngestError(
-            f"column(s) {', '.join(repr(m) for m in missing)} named in cdp.toml are not in the data",
-            source=plan.name,
-            hint="check the column names (and the delimiter) of the source files",
-        )
+def _present(v: str) -> str:
+    return f"({v} IS NOT NULL AND trim({v}) <> '')"
 
 
-def build_rows(con: Any, plan: SourcePlan, *, workspace_tz: str) -> None:
-    """Create ``_rows`` from ``_stage`` and the identifier maps."""
+def parse_chunk(con: Any, chunk: Chunk, plan: SourcePlan, *, workspace_tz: str, first: bool) -> int:
+    """Parse ``chunk`` into ``_rows`` (created by the first chunk); returns the rows added."""
     cfg = plan.config
-    check_columns(con, plan)
-    partial = PARTIAL_REASON in stage_columns(con)
+    have = set(chunk.names)
+
+    def col(name: str) -> str:   # a column this file lacks reads as NULL (another file may have it)
+        return f"s.{ident(name)}" if name in have else "NULL::VARCHAR"
+
     src_tz = cfg.timezone or workspace_tz
-    select: list[str] = ["s._ord", "s._file", "s._line"]
-    if partial:   # a row the reader could read only in part (too few or too many fields)
+    select: list[str] = []
+    if chunk.partial:   # a row the reader could read only in part (too few or too many fields)
         select += [f"s.{PARTIAL_COLUMN} AS _xcol", f"s.{PARTIAL_REASON} AS _xreason"]
-    joins: list[str] = []
+    else:
+        select += ["NULL::VARCHAR AS _xcol", "NULL::VARCHAR AS _xreason"]
     for i, (_, column) in enumerate(plan.ids):
-        joins.append(f"LEFT JOIN _map{i} m{i} ON m{i}.raw = s.{ident(column)}")
-        select.append(f"m{i}.h AS _h{i}")
-        select.append(f"(s.{ident(column)} IS NOT NULL AND trim(s.{ident(column)}) <> '') AS _present{i}")
-    checks: list[tuple[str, str, str]] = []      # (condition, column, reason) in priority order
+        select.append(f"{col(column)}::VARCHAR AS _k{i}")
+    if cfg.entity == "customers":
+        for m, column in enumerate(plan.contact.values()):
+            select.append(f"{col(column)}::VARCHAR AS _c{m}")
+    # (condition, column, reason, top): top rejects outrank an invalid identifier
+    checks: list[tuple[str, str, str, bool]] = []
     if cfg.key is not None:
-        checks.append(("NOT _present0", cfg.key, "missing key"))
-        checks.append(("_h0 IS NULL", cfg.key, "invalid key"))
+        checks.append((f"NOT {_present('_k0')}", cfg.key, "missing key", True))
     elif plan.ids:
-        any_h = " AND ".join(f"_h{i} IS NULL" for i in range(len(plan.ids)))
-        checks.append((any_h, plan.ids[0][1], "no valid identifier"))
+        none = " AND ".join(f"NOT {_present(f'_k{i}')}" for i in range(len(plan.ids)))
+        checks.append((none, plan.ids[0][1], "no valid identifier", True))
     by_role = {f.role: f for f in plan.fields}
     for j, f in enumerate(plan.fields):
-        raw = blank_to_null(f"s.{ident(f.column)}")
+        raw = blank_to_null(f"{col(f.column)}::VARCHAR")
         select.append(f"{raw} AS _r{j}")
-        if f.role in ("purpose", "channel", "status", "basis", "recipient_type", "source", "notice_version",
-                      "text_version", "collection_method", "actor", "evidence", "iys_transaction_id"):
+        if f.role in _TEXT_ROLES:
             expr, reason = _consent_value(f.role, raw, cfg.defaults)
             select.append(f"{expr} AS _p{j}")
             if reason:
-                checks.append((f"_r{j} IS NOT NULL AND _p{j} IS NULL", f.column, reason))
+                checks.append((f"_r{j} IS NOT NULL AND _p{j} IS NULL", f.column, reason, False))
             continue
         target = "UTC" if f.role in ("at", "expires", "trait") else workspace_tz
         expr = raw if f.role == "event_id" else parse_expr(raw, f.vtype, src_tz=src_tz, target_tz=target, fmt=f.fmt)
@@ -160,39 +167,30 @@ def build_rows(con: Any, plan: SourcePlan, *, workspace_tz: str) -> None:
             expr = f"TRY_CAST({expr} AS DECIMAL(18, 2))"
         select.append(f"{expr} AS _p{j}")
         if f.required:
-            checks.append((f"_r{j} IS NULL", f.column, f"missing {f.role.replace('_', ' ')}"))
-        checks.append((f"_r{j} IS NOT NULL AND _p{j} IS NULL", f.column, REJECT_REASON[f.vtype]))
+            checks.append((f"_r{j} IS NULL", f.column, f"missing {f.role.replace('_', ' ')}", False))
+        checks.append((f"_r{j} IS NOT NULL AND _p{j} IS NULL", f.column, REJECT_REASON[f.vtype], False))
     if cfg.entity == "consents":
-        # the consent fields every event needs (after defaults and purpose-from-channel)
         for role in ("status", "channel"):
             if role in by_role:
                 j = plan.fields.index(by_role[role])
-                checks.append((f"_p{j} IS NULL AND _r{j} IS NULL", by_role[role].column, f"missing {role}"))
+                checks.append((f"_p{j} IS NULL AND _r{j} IS NULL", by_role[role].column, f"missing {role}", False))
     # the reject CASE reads the inner query's columns (a lateral alias would recompute each parse);
     # a partly read row comes first: its other values may sit in the wrong columns
-    whens_col = [f"WHEN {c} THEN {lit(col)}" for c, col, _ in checks]
-    whens_reason = [f"WHEN {c} THEN {lit(r)}" for c, _, r in checks]
-    if partial:
-        whens_col.insert(0, "WHEN _xreason IS NOT NULL THEN _xcol")
-        whens_reason.insert(0, "WHEN _xreason IS NOT NULL THEN _xreason")
+    whens_col = ["WHEN _xreason IS NOT NULL THEN _xcol", *[f"WHEN {c} THEN {lit(column)}" for c, column, _, _ in checks]]
+    whens_reason = ["WHEN _xreason IS NOT NULL THEN _xreason", *[f"WHEN {c} THEN {lit(r)}" for c, _, r, _ in checks]]
+    whens_top = ["WHEN _xreason IS NOT NULL THEN true", *[f"WHEN {c} THEN {'true' if t else 'false'}"
+                                                          for c, _, _, t in checks]]
     rej = (f"(CASE {' '.join(whens_col)} END)::VARCHAR AS _rcol, "
-           f"(CASE {' '.join(whens_reason)} END)::VARCHAR AS _rreason"
-           if whens_col else "NULL::VARCHAR AS _rcol, NULL::VARCHAR AS _rreason")
-    if not plan.fields:
-        select.append("NULL AS _r0")
-    raws = ", ".join(f"_r{j}" for j in range(max(len(plan.fields), 1)))
-    inner = f"SELECT {', '.join(select)} FROM _stage s {' '.join(joins)}"
-    # a suppressed identifier (erased, opted out) skips the row
-    any_sup = con.execute("SELECT count(*) > 0 FROM suppressions").fetchone()[0]
-    sup = " OR ".join(f"coalesce(_h{i} IN (SELECT id_hash FROM suppressions), false)"
-                      for i in range(len(plan.ids))) if any_sup and plan.ids else "false"
-    hany = f"coalesce({', '.join(f'_h{i}' for i in range(len(plan.ids)))})" if plan.ids else "NULL::VARCHAR"
+           f"(CASE {' '.join(whens_reason)} END)::VARCHAR AS _rreason, "
+           f"coalesce(CASE {' '.join(whens_top)} END, false) AS _rtop")
+    raws = [f"_r{j}" for j in range(len(plan.fields))]
     extra = ""
-    if cfg.entity == "events" and "event_id" not in by_role:
-        parts = ", ".join(f"coalesce(_r{j}::VARCHAR, '')" for j in range(len(plan.fields)))
-        extra = f", 'h_' || md5(concat_ws('\x1f', {lit(plan.name)}, {hany}, {parts})) AS _eid"
-    elif cfg.entity == "events":
-        extra = f", _p{plan.fields.index(by_role['event_id'])} AS _eid"
+    if cfg.entity == "events":
+        if "event_id" in by_role:
+            extra = f", _p{plan.fields.index(by_role['event_id'])} AS _eid, NULL::VARCHAR AS _eraw"
+        else:   # the id is made at load time from the identifier pseudonym and these raw values
+            parts = ", ".join(f"coalesce(_r{j}::VARCHAR, '')" for j in range(len(plan.fields)))
+            extra = f", NULL::VARCHAR AS _eid, concat_ws('\x1f', {parts}) AS _eraw"
     if cfg.entity == "consents":
         purpose = by_role.get("purpose")
         channel = by_role.get("channel")
@@ -200,13 +198,103 @@ def build_rows(con: Any, plan: SourcePlan, *, workspace_tz: str) -> None:
         cj = f"_p{plan.fields.index(channel)}" if channel else _consent_value("channel", "NULL", cfg.defaults)[0]
         derive = " ".join(f"WHEN {lit(c)} THEN {lit(p)}" for c, p in PURPOSE_OF_CHANNEL.items())
         extra += f", coalesce({pj}, CASE {cj} {derive} END) AS _purpose, {cj} AS _channel"
-    con.execute("DROP TABLE IF EXISTS _rows")
-    con.execute(
-        f"CREATE TEMP TABLE _rows AS SELECT * EXCLUDE ({raws}), {rej}, ({sup}) AS _sup, {hany} AS _hany{extra} "
-        f"FROM ({inner})"
-    )
-    if cfg.entity == "consents":
-        con.execute(
-            "UPDATE _rows SET _rcol = ?, _rreason = 'missing purpose' WHERE _rreason IS NULL AND _purpose IS NULL",
-            [cfg.purpose or "purpose"],
-        )
+    exclude = ", ".join(["_xcol", "_xreason", *raws])
+    inner = f"SELECT {', '.join(select)} FROM {chunk.relation} s"
+    body = f"SELECT * EXCLUDE ({exclude}), {rej}{extra} FROM ({inner})"
+    if cfg.entity == "consents":   # the purpose comes last: after defaults and purpose-from-channel
+        body = (f"SELECT * REPLACE (CASE WHEN _rreason IS NULL AND _purpose IS NULL THEN {lit(cfg.purpose or 'purpose')} "
+                f"ELSE _rcol END AS _rcol, CASE WHEN _rreason IS NULL AND _purpose IS NULL THEN 'missing purpose' "
+                f"ELSE _rreason END AS _rreason) FROM ({body})")
+    if first:
+        con.execute("DROP TABLE IF EXISTS _rows")
+        con.execute("DROP TABLE IF EXISTS _units")
+        con.execute("CREATE TEMP TABLE _units (file VARCHAR, start BIGINT, stop BIGINT, first_line BIGINT)")
+        added = int(con.execute(f"CREATE TEMP TABLE _rows AS {body}").fetchone()[0])
+    else:
+        added = int(con.execute(f"INSERT INTO _rows {body}").fetchone()[0])
+    # DuckDB appends a statement's rows in source order at the end of the table: the chunk's
+    # rows are the last `added` rowids (inside a transaction rowids start at a large offset)
+    stop = con.execute("SELECT max(rowid) + 1 FROM _rows").fetchone()[0]
+    if added:
+        con.execute("INSERT INTO _units VALUES (?, ?, ?, ?)", [chunk.file, int(stop) - added, int(stop),
+                                                                chunk.first_line])
+    return added
+
+
+def map_identifiers(con: Any, plan: SourcePlan, pz: Pseudonymizer) -> dict[str, int]:
+    """``_map{i}(raw, h, sup)`` for each identifier column; returns, per column index, how many
+    distinct raw values are not valid identifiers (``bad``) or suppressed (``sup``)."""
+    counts = {"bad": 0, "sup": 0}
+    any_sup = bool(con.execute("SELECT count(*) > 0 FROM suppressions").fetchone()[0])
+    for i, (kind, _) in enumerate(plan.ids):
+        raws = con.execute(
+            f"SELECT DISTINCT _k{i} FROM _rows WHERE _k{i} IS NOT NULL AND trim(_k{i}) <> ''"
+        ).to_arrow_table().column(0).to_pylist()
+        norm = [normalize_identifier(kind, r) for r in raws]
+        valid = [n for n in norm if n is not None]
+        hashed = iter(pz.id_hashes(kind, valid))
+        hashes = [None if n is None else next(hashed) for n in norm]
+        con.execute(f"DROP TABLE IF EXISTS _map{i}")
+        con.register("_map_in", pa.table({"raw": pa.array(raws, pa.string()), "h": pa.array(hashes, pa.string())}))
+        try:
+            sup = "h IN (SELECT id_hash FROM suppressions)" if any_sup else "false"
+            con.execute(f"CREATE TEMP TABLE _map{i} AS SELECT raw, h, coalesce({sup}, false) AS sup FROM _map_in")
+        finally:
+            con.unregister("_map_in")
+        bad, sup_n = con.execute(f"SELECT count(*) FILTER (WHERE h IS NULL), count(*) FILTER (WHERE sup) "
+                                 f"FROM _map{i}").fetchone()
+        counts[f"bad{i}"] = int(bad)
+        counts[f"sup{i}"] = int(sup_n)
+        counts["bad"] += int(bad)
+        counts["sup"] += int(sup_n)
+    return counts
+
+
+@dataclass(frozen=True)
+class RowFilters:
+    """SQL conditions over ``_rows`` (alias-free): an identifier reject, a suppression, a valid row."""
+
+    id_reject: str
+    id_column: str
+    id_reason: str
+    suppressed: str
+
+    @property
+    def rejected(self) -> str:
+        return f"(_rreason IS NOT NULL OR {self.id_reject})"
+
+    @property
+    def valid(self) -> str:
+        return f"(_rreason IS NULL AND NOT {self.id_reject} AND NOT {self.suppressed})"
+
+    @property
+    def reason(self) -> tuple[str, str]:
+        """The final reject column and reason of a rejected row (parse rejects that outrank first)."""
+        col = (f"CASE WHEN _rreason IS NOT NULL AND _rtop THEN _rcol WHEN {self.id_reject} "
+               f"THEN {lit(self.id_column)} ELSE _rcol END")
+        reason = (f"CASE WHEN _rreason IS NOT NULL AND _rtop THEN _rreason WHEN {self.id_reject} "
+                  f"THEN {lit(self.id_reason)} ELSE _rreason END")
+        return col, reason
+
+
+def row_filters(plan: SourcePlan, counts: dict[str, int]) -> RowFilters:
+    """The identifier conditions, reduced to ``false`` where no raw value is bad or suppressed."""
+    def bad(i: int) -> str:
+        return f"coalesce(_k{i} IN (SELECT raw FROM _map{i} WHERE h IS NULL), false)" if counts.get(f"bad{i}") else "false"
+
+    cfg = plan.config
+    if not plan.ids:
+        return RowFilters("false", "", "", "false")
+    if cfg.key is not None:
+        id_reject, reason = bad(0), "invalid key"
+    elif counts.get("bad"):
+        id_reject = "(" + " AND ".join(f"(NOT {_present(f'_k{i}')} OR {bad(i)})" for i in range(len(plan.ids))) + ")"
+        reason = "no valid identifier"
+    else:
+        id_reject, reason = "false", "no valid identifier"
+    sups = [f"coalesce(_k{i} IN (SELECT raw FROM _map{i} WHERE sup), false)" for i in range(len(plan.ids)) if counts.get(f"sup{i}")]
+    suppressed = "(" + " OR ".join(sups) + ")" if sups else "false"
+    return RowFilters(id_reject, plan.ids[0][1], reason, suppressed)
+
+
+Tick = Callable[[int], None]

@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import glob
 import hashlib
+import mmap
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,6 +34,7 @@ from connectors.sources.base import REJECT_COLUMN, REJECT_REASON, ReadUnit, Sour
 __all__ = ["FileReader", "file_digests"]
 
 _BATCH_ROWS = 262_144
+_PARALLEL_MIN_BYTES = 8 << 20
 _DELIMITERS = (",", ";", "\t", "|")
 _EMPTY = "(empty)"                      # how sniff_csv spells "none" (no quote, escape, comment)
 _SPARE = "_cdp_extra_field"             # filled only by a row with more fields than the header
@@ -57,6 +59,14 @@ def file_digests(path: Path, prefix_size: int | None = None) -> tuple[str, str |
             if prefix_size is not None and prefix is None and done == prefix_size:
                 prefix = h.copy().hexdigest()
     return h.hexdigest(), prefix
+
+
+def _parallel_safe(path: Path, quote: str) -> bool:
+    """True when a file is big enough to gain from the parallel reader and holds no quote char."""
+    if path.stat().st_size < _PARALLEL_MIN_BYTES or len(quote.encode()) != 1:
+        return False
+    with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        return mm.find(quote.encode()) < 0
 
 
 def _quote(text: str) -> str:
@@ -201,10 +211,13 @@ class FileReader:
         if skip:
             read.append(f"skip = {int(skip)}")
         schema = ", ".join(f"{_quote(n)}: 'VARCHAR'" for n in [*names, _SPARE])
+        q = quote if quote and quote != _EMPTY else chr(34)
         read += [
             f"columns = {{{schema}}}", "auto_detect = false", "null_padding = true", "strict_mode = false",
             f"nullstr = {_quote(_NULL_SENTINEL)}", "allow_quoted_nulls = false",
-            "parallel = false",  # null_padding with quoted newlines needs the serial reader
+            # null_padding with quoted newlines needs the serial reader: a large file without the
+            # quote character cannot have any, so it is read in parallel
+            f"parallel = {'true' if _parallel_safe(path, q) else 'false'}",
         ]
         return f"SELECT * FROM read_csv({_quote(str(path))}, {', '.join(read)})", names, int(skip or 0)
 
@@ -242,6 +255,21 @@ class FileReader:
             raise IngestError(f"cannot read {rel}: {str(exc).splitlines()[0]}", source=self.name) from exc
         casts = ", ".join(f"CAST({_ident(d[0])} AS VARCHAR) AS {_ident(d[0].lstrip(chr(0xFEFF)))}" for d in described)
         return f"SELECT {casts} FROM ({sql})", 0
+
+    def select_sql(self, con: Any, unit: ReadUnit) -> tuple[str, list[str], int] | None:
+        """SQL reading ``unit``'s new rows as text (for ingestion to run inside ``con``), its column
+        names (with the reject columns of a CSV), and the line of its first row; ``None`` for an
+        empty file (not even a header).
+
+        The rows come in file order (DuckDB keeps insertion order), so the n-th row inserted
+        from this SQL is line ``first_line + n``."""
+        path = self.root / unit.path if not os.path.isabs(unit.path) else Path(unit.path)
+        if self.config.kind == "csv" and path.stat().st_size == 0:
+            return None
+        sql, before = self._select_sql(con, path, unit.path)
+        names = [r[0] for r in con.execute(f"DESCRIBE {sql}").fetchall()]
+        offset = f" OFFSET {int(unit.skipped_rows)}" if unit.skipped_rows else ""
+        return f"{sql}{offset}", names, before + 1 + unit.skipped_rows
 
     def batches(self, unit: ReadUnit, state: SourceState) -> Iterator[pa.RecordBatch]:
         path = self.root / unit.path if not os.path.isabs(unit.path) else Path(unit.path)
