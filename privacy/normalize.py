@@ -42,6 +42,8 @@ _KIND_ALIASES = {
 _EMAIL_RE = re.compile(r"^[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+\.[^@\s<>()\[\],;:\".]{2,}$")
 _PHONE_CHARS_RE = re.compile(r"[\s\-./()\u00a0]")
 _DIGITS_RE = re.compile(r"\D")
+_EXT_HINT_RE = re.compile(r"(?i)[x#]|dahili")
+_EXT_RE = re.compile(r"(?i)\s*(?:ext\.?|x|dahili|#)\s*\d+\s*$")
 
 
 def nfc(text: str) -> str:
@@ -59,10 +61,11 @@ def normalize_email(value: str) -> str | None:
     """Trimmed, lower-cased email; ``None`` when the value is not an email address."""
     if not isinstance(value, str):
         return None
-    text = nfc(value).strip().strip("<>").strip()
+    ascii_only = value.isascii()   # NFC leaves ASCII as it is
+    text = (value if ascii_only else nfc(value)).strip().strip("<>").strip()
     if text.lower().startswith("mailto:"):
         text = text[7:]
-    text = nfc(text.lower())
+    text = text.lower() if ascii_only else nfc(text.lower())
     if not _EMAIL_RE.match(text):
         return None
     return text
@@ -86,14 +89,16 @@ def normalize_phone(value: str, default_country: str = "TR") -> str | None:
         value = str(value)
     if not isinstance(value, str):
         return None
-    text = nfc(value).strip()
+    text = (value if value.isascii() else nfc(value)).strip()
     if not text:
         return None
-    # an extension ("x12", "dahili 12") is not part of the identifier
-    text = re.split(r"(?i)\s*(?:ext\.?|x|dahili|#)\s*\d+\s*$", text)[0]
-    text = _PHONE_CHARS_RE.sub("", text)
-    if text.endswith(".0") and text[:-2].isdigit():  # a number that went through a spreadsheet
-        text = text[:-2]
+    if not (text.isascii() and text.isdigit()):   # the common all-digits form needs no cleaning
+        # an extension ("x12", "dahili 12") is not part of the identifier
+        if _EXT_HINT_RE.search(text):
+            text = _EXT_RE.split(text)[0]
+        text = _PHONE_CHARS_RE.sub("", text)
+        if text.endswith(".0") and text[:-2].isdigit():  # a number that went through a spreadsheet
+            text = text[:-2]
     plus = text.startswith("+")
     body = text[1:] if plus else text
     if not body.isdigit():

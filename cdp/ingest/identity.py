@@ -59,12 +59,14 @@ def _components(con: Any, n_nodes: int, edges: pa.Table) -> pa.Table:
 
 
 def resolve_rows(
-    con: Any, pz: Pseudonymizer, ids: list[tuple[str, str]], valid: str, *, source: str, now: datetime, vault: Any
+    con: Any, pz: Pseudonymizer, ids: list[tuple[str, str]], valid: str, *, source: str, now: datetime, vault: Any,
+    insert_new: bool = True,
 ) -> Resolution:
     """Resolve the valid rows of ``_rows`` (identifier maps ``_map{i}`` ready) to customers.
 
-    Writes new customers and identities, applies merges, and leaves ``_resolve(h, customer_id)``
-    and, per identifier column, ``_kc{i}(raw, customer_id)`` for loading."""
+    Writes identities, applies merges, writes the new customers (unless ``insert_new`` is
+    false: the caller inserts them with their traits) and leaves ``_newc(customer_id)``,
+    ``_resolve(h, customer_id)`` and, per identifier column, ``_kc{i}(raw, customer_id)``."""
     n = len(ids)
     res = Resolution()
     raw_cols = ", ".join(f"_k{i}" for i in range(n))
@@ -137,17 +139,17 @@ def resolve_rows(
     for t in ("_comp", "_outcome", "_tup"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
     res.new_customers = len(new_ids)
-    if new_ids:
-        con.register("_new_customers", pa.table({"customer_id": pa.array(new_ids, pa.string())}))
-        try:
-            con.execute(
-                "INSERT INTO customers (customer_id, first_seen_at, updated_at) "
-                "SELECT customer_id, ?, ? FROM _new_customers "
-                "WHERE customer_id NOT IN (SELECT customer_id FROM customers)",
-                [now, now],
-            )
-        finally:
-            con.unregister("_new_customers")
+    con.execute("DROP TABLE IF EXISTS _newc")
+    con.register("_new_customers", pa.table({"customer_id": pa.array(new_ids, pa.string())}))
+    try:
+        con.execute("CREATE TEMP TABLE _newc AS SELECT customer_id FROM _new_customers "
+                    "WHERE customer_id NOT IN (SELECT customer_id FROM customers)")
+    finally:
+        con.unregister("_new_customers")
+    del new_ids
+    if insert_new:
+        con.execute("INSERT INTO customers (customer_id, first_seen_at, updated_at) SELECT customer_id, ?, ? FROM _newc",
+                    [now, now])
     res.new_identities = int(con.execute(
         "INSERT INTO identities (id_hash, kind, customer_id, source, first_seen_at) "
         "SELECT h, kind, customer_id, ?, ? FROM _resolve WHERE old IS NULL",

@@ -8,7 +8,7 @@ from typing import Any
 from cdp.config.sources import VALUE_TYPES
 from cdp.ingest.plan import SourcePlan
 from cdp.ingest.report import SourceReport
-from cdp.ingest.values import ident
+from cdp.ingest.values import ident, lit
 from privacy.normalize import nfc, normalize_identifier
 
 __all__ = ["add_columns", "load_consents", "load_customers", "load_events"]
@@ -31,18 +31,30 @@ def add_columns(con: Any, table: str, plan: SourcePlan, role: str, blocked: dict
 def load_customers(
     con: Any, plan: SourcePlan, report: SourceReport, *, now: datetime, vault: Any, traits: list[tuple[int, str]]
 ) -> None:
-    """Upsert traits (the last non-empty value of the batch wins; empty keeps the stored one)
-    and write contact columns to the vault only."""
-    report.rows_loaded = con.execute("SELECT count(*) FROM _ok").fetchone()[0]
+    """Insert the new customers with their traits, update the known ones (the last non-empty
+    value of the batch wins; empty keeps the stored one) and write contact columns to the
+    vault only. The new customers (``_newc``) come from identity resolution."""
+    aggs = ", ".join(f"arg_max(_p{j}, _ord) FILTER (WHERE _p{j} IS NOT NULL) AS {ident(n)}" for j, n in traits)
+    con.execute("DROP TABLE IF EXISTS _tr")
+    con.execute(f"CREATE TEMP TABLE _tr AS SELECT customer_id, count(*) AS _n{', ' + aggs if aggs else ''} "
+                "FROM _ok GROUP BY customer_id")
+    report.rows_loaded = int(con.execute("SELECT coalesce(sum(_n), 0) FROM _tr").fetchone()[0])
+    names = ", ".join(ident(n) for _, n in traits)
+    con.execute(
+        f"INSERT INTO customers (customer_id, first_seen_at, updated_at{', ' + names if names else ''}) "
+        f"SELECT n.customer_id, ?, ?{', ' + ', '.join(f't.{ident(n)}' for _, n in traits) if traits else ''} "
+        "FROM _newc n LEFT JOIN _tr t USING (customer_id)",
+        [now, now],
+    )
     if traits:
-        aggs = ", ".join(f"arg_max(_p{j}, _ord) FILTER (WHERE _p{j} IS NOT NULL) AS {ident(n)}" for j, n in traits)
         sets = ", ".join(f"{ident(n)} = coalesce(a.{ident(n)}, customers.{ident(n)})" for _, n in traits)
         con.execute(
             f"UPDATE customers SET {sets}, updated_at = ? "
-            f"FROM (SELECT customer_id, {aggs} FROM _ok GROUP BY customer_id) a "
+            f"FROM (SELECT * FROM _tr WHERE customer_id NOT IN (SELECT customer_id FROM _newc)) a "
             f"WHERE customers.customer_id = a.customer_id",
             [now],
         )
+    con.execute("DROP TABLE IF EXISTS _tr")
     if plan.contact:
         write_contacts(con, plan, report, vault)
 
@@ -70,8 +82,13 @@ def write_contacts(con: Any, plan: SourcePlan, report: SourceReport, vault: Any)
     report.vault_fields = vault.put_many(rows)
 
 
-def load_events(con: Any, plan: SourcePlan, report: SourceReport, *, props: list[tuple[int, str]]) -> None:
-    """Insert new events; an event_id seen before with other content is a correction (replaced)."""
+def load_events(
+    con: Any, plan: SourcePlan, report: SourceReport, *, props: list[tuple[int, str]], rows: str = "_ok"
+) -> None:
+    """Insert new events; an event_id seen before with other content is a correction (replaced).
+
+    ``rows`` is a relation with the same rows and ``_eid`` as ``_ok`` that is cheaper to count
+    (no join)."""
     idx = {f.role: j for j, f in enumerate(plan.fields)}
     amount = f"_p{idx['amount']}" if "amount" in idx else "NULL::DECIMAL(18, 2)"
     cols = ["event_id", "customer_id", "event_type", "ts", "amount", "source", *[n for _, n in props]]
@@ -80,9 +97,9 @@ def load_events(con: Any, plan: SourcePlan, report: SourceReport, *, props: list
     select = ", ".join(f"{e} AS {ident(c)}" for e, c in zip(exprs, cols))
     col_list = ", ".join(ident(c) for c in cols)
     # distinct 64-bit hashes as many as rows proves the ids unique (a collision only lowers the count)
-    ok, distinct = con.execute("SELECT count(*), count(DISTINCT hash(_eid)) FROM _ok").fetchone()
+    ok, distinct = con.execute(f"SELECT count(*), count(DISTINCT hash(_eid)) FROM {rows}").fetchone()
     if distinct < ok:
-        distinct = con.execute("SELECT count(DISTINCT _eid) FROM _ok").fetchone()[0]
+        distinct = con.execute(f"SELECT count(DISTINCT _eid) FROM {rows}").fetchone()[0]
     # the same event_id twice in one batch: the last row wins (rare, so only then pay for it)
     dedupe = " QUALIFY row_number() OVER (PARTITION BY _eid ORDER BY _ord DESC) = 1" if distinct < ok else ""
     if not con.execute("SELECT EXISTS (SELECT 1 FROM events)").fetchone()[0]:
@@ -116,47 +133,52 @@ def load_events(con: Any, plan: SourcePlan, report: SourceReport, *, props: list
 def load_consents(con: Any, plan: SourcePlan, report: SourceReport, *, signing_key: Any) -> None:
     """Append consent events through the ledger (idempotent: a re-import adds nothing).
 
-    A refusal (İYS ``RET``) whose subject had granted the same purpose and channel just
-    before is recorded as a withdrawal. Events are recorded by identifier pseudonym; the
-    ledger links them to the customer, or keeps them pending until the identifier appears.
+    A refusal (İYS ``RET``) whose subject's latest earlier event for the same purpose and
+    channel is a grant is recorded as a withdrawal. Events are recorded by identifier
+    pseudonym; the ledger links them to the customer, or keeps them pending until the
+    identifier appears. All in SQL (privacy.ledger_bulk), only the hash chain in Python.
     """
-    from privacy.ledger import ConsentInput, append
+    from privacy.ledger import PAYLOAD_FIELDS
+    from privacy.ledger_bulk import append_relation
 
     idx = {f.role: j for j, f in enumerate(plan.fields)}
+    defaults = plan.config.defaults
     texts = ("basis", "recipient_type", "source", "notice_version", "text_version", "collection_method", "actor",
              "evidence", "iys_transaction_id")
-    defaults = plan.config.defaults
-    sel = ["o._pick", "o._purpose", "o._channel", f"o._p{idx['status']}" if "status" in idx else "NULL",
-           f"o._p{idx['at']}", f"o._p{idx['expires']}" if "expires" in idx else "NULL",
-           *[f"o._p{idx[t]}" if t in idx else "NULL" for t in texts], "o._known"]
-    rows = con.execute(f"SELECT {', '.join(sel)} FROM _ok o ORDER BY o._p{idx['at']}, o._ord").fetchall()
-    # history of the same subjects, to turn a refusal right after a grant into a withdrawal
-    hist: dict[tuple[str, str, str], list[tuple[datetime, str]]] = {}
-    for h, p, c, s, at in con.execute(
-        "SELECT id_hash, purpose, channel, status, effective_at FROM consent_events "
-        "WHERE id_hash IN (SELECT _pick FROM _ok) ORDER BY effective_at, seq"
-    ).fetchall():
-        hist.setdefault((h, p, c), []).append((at, s))
-    events = []
-    pending = 0
-    for r in rows:
-        pick, purpose, channel, status, at, expires = r[:6]
-        extra = dict(zip(texts, r[6:15]))
-        for t in texts:
-            if extra[t] is None and t in defaults:
-                extra[t] = defaults[t]
-        status = status or defaults.get("status")
-        key = (pick, purpose, channel)
-        before = [s for t, s in hist.get(key, []) if t < at]
-        if status == "refused" and before and before[-1] == "granted":
-            status = "withdrawn"
-        hist.setdefault(key, []).append((at, status))
-        pending += not r[15]
-        events.append(
-            ConsentInput(purpose=purpose, channel=channel, status=status, effective_at=at, customer_id=None,
-                         id_hash=pick, expires_at=expires, **extra)
-        )
-    result = append(con, events, signing_key=signing_key)
+
+    def text(role: str) -> str:
+        if role in idx:
+            return f"o._p{idx[role]}"
+        return f"{lit(defaults[role])}::VARCHAR" if role in defaults else "NULL::VARCHAR"
+
+    cols = {
+        "customer_id": "NULL::VARCHAR", "id_hash": "o._pick", "purpose": "o._purpose", "channel": "o._channel",
+        "status": text("status"), "effective_at": f"o._p{idx['at']}",
+        "expires_at": f"o._p{idx['expires']}" if "expires" in idx else "NULL::TIMESTAMP",
+        **{t: text(t) for t in texts},
+    }
+    assert set(cols) == set(PAYLOAD_FIELDS), "every payload field is mapped"
+    con.execute("DROP TABLE IF EXISTS _cin")
+    con.execute(
+        f"""
+        CREATE TEMP TABLE _cin AS
+        WITH b AS (SELECT o._ord, o._known, {', '.join(f'{e} AS {ident(c)}' for c, e in cols.items())} FROM _ok o),
+        hist AS (
+            SELECT id_hash, purpose, channel, effective_at AS t, 0 AS src, seq AS k, status FROM consent_events
+            WHERE id_hash IN (SELECT id_hash FROM b)
+            UNION ALL SELECT id_hash, purpose, channel, effective_at, 1, _ord, status FROM b),
+        last_at AS (SELECT id_hash, purpose, channel, t, arg_max(status, (src, k)) AS last FROM hist GROUP BY ALL),
+        prev AS (SELECT id_hash, purpose, channel, t,
+                        lag(last) OVER (PARTITION BY id_hash, purpose, channel ORDER BY t) AS before FROM last_at)
+        SELECT b.* REPLACE (CASE WHEN b.status = 'refused' AND p.before = 'granted' THEN 'withdrawn'
+                                 ELSE b.status END AS status)
+        FROM b LEFT JOIN prev p ON p.id_hash = b.id_hash AND p.purpose = b.purpose AND p.channel = b.channel
+                               AND p.t = b.effective_at
+        """
+    )
+    pending = int(con.execute("SELECT count(*) FILTER (WHERE NOT _known) FROM _cin").fetchone()[0])
+    result = append_relation(con, "_cin", signing_key=signing_key)
+    con.execute("DROP TABLE IF EXISTS _cin")
     report.consents_appended = result.appended
     report.rows_unchanged = result.skipped
     report.rows_loaded = result.appended

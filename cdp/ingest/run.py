@@ -23,7 +23,16 @@ from cdp.ingest.identity import resolve_rows
 from cdp.ingest.load import add_columns, load_consents, load_customers, load_events
 from cdp.ingest.plan import SourcePlan, plan_source
 from cdp.ingest.report import IngestReport, SourceReport
-from cdp.ingest.stage import Chunk, RowFilters, check_columns, chunks, drop_temp, map_identifiers, parse_chunk, row_filters
+from cdp.ingest.stage import (
+    Chunk,
+    RowFilters,
+    check_columns,
+    chunks,
+    drop_temp,
+    map_identifiers,
+    parse_chunk,
+    row_filters,
+)
 from cdp.ingest.values import ident, lit
 from connectors.sources.base import ReadUnit, SourceState, reader_for
 
@@ -220,7 +229,8 @@ def _ingest_source(ctx: _Ctx, name: str, report: SourceReport, run_id: int) -> l
 
     if cfg.entity in ("customers", "events"):
         with report.timed("resolve"):
-            res = resolve_rows(con, ctx.pz, plan.ids, filters.valid, source=name, now=ctx.now, vault=ctx.vault)
+            res = resolve_rows(con, ctx.pz, plan.ids, filters.valid, source=name, now=ctx.now, vault=ctx.vault,
+                               insert_new=cfg.entity != "customers")
         report.customers_new = res.new_customers
         report.customers_merged = len(res.merges)
         report.identities_new = res.new_identities
@@ -243,7 +253,9 @@ def _ingest_source(ctx: _Ctx, name: str, report: SourceReport, run_id: int) -> l
             if cfg.entity == "customers":
                 load_customers(con, plan, report, now=ctx.now, vault=ctx.vault, traits=traits)
             else:
-                load_events(con, plan, report, props=props)
+                # every valid row has a customer after resolution: count them without the join
+                rows = "_ok" if eid else f"(SELECT _eid FROM _rows WHERE {filters.valid})"
+                load_events(con, plan, report, props=props, rows=rows)
     else:
         # a consent is recorded for the first identifier already known, else the first one (pending)
         n = len(plan.ids)

@@ -37,7 +37,7 @@ from privacy.pseudonym import Pseudonymizer
 
 __all__ = ["Chunk", "Staged", "check_columns", "chunks", "drop_temp", "map_identifiers", "parse_chunk", "row_filters"]
 
-TEMP_TABLES = ("_rows", "_units", "_resolve", "_ev", "_corr", "_tup", "_node", "_comp", "_outcome")
+TEMP_TABLES = ("_rows", "_units", "_resolve", "_ev", "_corr", "_tup", "_node", "_comp", "_outcome", "_newc", "_cin")
 _TEXT_ROLES = ("purpose", "channel", "status", "basis", "recipient_type", "source", "notice_version",
                "text_version", "collection_method", "actor", "evidence", "iys_transaction_id")
 
