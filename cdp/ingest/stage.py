@@ -205,6 +205,22 @@ def parse_chunk(con: Any, chunk: Chunk, plan: SourcePlan, *, workspace_tz: str, 
         body = (f"SELECT * REPLACE (CASE WHEN _rreason IS NULL AND _purpose IS NULL THEN {lit(cfg.purpose or 'purpose')} "
                 f"ELSE _rcol END AS _rcol, CASE WHEN _rreason IS NULL AND _purpose IS NULL THEN 'missing purpose' "
                 f"ELSE _rreason END AS _rreason) FROM ({body})")
+    # rows in source order: a row's rowid gives its line (ingestion runs without order otherwise)
+    con.execute("SET preserve_insertion_order = true")
+    try:
+        added = _insert_rows(con, body, first)
+    finally:
+        con.execute("SET preserve_insertion_order = false")
+    # DuckDB appends a statement's rows in source order at the end of the table: the chunk's
+    # rows are the last `added` rowids (inside a transaction rowids start at a large offset)
+    stop = con.execute("SELECT max(rowid) + 1 FROM _rows").fetchone()[0]
+    if added:
+        con.execute("INSERT INTO _units VALUES (?, ?, ?, ?)", [chunk.file, int(stop) - added, int(stop),
+                                                                chunk.first_line])
+    return added
+
+
+def _insert_rows(con: Any, body: str, first: bool) -> int:
     if first:
         con.execute("DROP TABLE IF EXISTS _rows")
         con.execute("DROP TABLE IF EXISTS _units")
@@ -212,12 +228,6 @@ def parse_chunk(con: Any, chunk: Chunk, plan: SourcePlan, *, workspace_tz: str, 
         added = int(con.execute(f"CREATE TEMP TABLE _rows AS {body}").fetchone()[0])
     else:
         added = int(con.execute(f"INSERT INTO _rows {body}").fetchone()[0])
-    # DuckDB appends a statement's rows in source order at the end of the table: the chunk's
-    # rows are the last `added` rowids (inside a transaction rowids start at a large offset)
-    stop = con.execute("SELECT max(rowid) + 1 FROM _rows").fetchone()[0]
-    if added:
-        con.execute("INSERT INTO _units VALUES (?, ?, ?, ?)", [chunk.file, int(stop) - added, int(stop),
-                                                                chunk.first_line])
     return added
 
 

@@ -473,3 +473,25 @@ def test_cli_ingest_json_counts_a_short_row_without_its_values(tmp_path: Path) -
     assert customers["rows_rejected"] == 1 and customers["rejects_by_reason"] == {"too few fields": 1}
     assert customers["first_reject"] == "data/customers.csv:5: column 'full_name': too few fields"
     assert not [s for s in ds.raw_identifiers() if s in out.output]
+
+
+def test_a_large_file_read_in_parallel_keeps_its_line_numbers(tmp_path: Path) -> None:
+    """A file over 8 MB without quotes is read by DuckDB's parallel reader: its rejects still
+    carry the right lines, and every good row loads once."""
+    ds = make_dataset(4)
+    ws = make_workspace(tmp_path / "ws", ds)
+    n = 220_000
+    bad = {17, 99_991, 150_003, n}                 # data row numbers (line = row + 1)
+    with open(ws.root / "data" / "events.csv", "w", encoding="utf-8") as fh:
+        fh.write(EVENT_HEADER)
+        for i in range(1, n + 1):
+            ts = "not-a-time" if i in bad else f"2025-03-{1 + i % 28:02d} 10:{i % 60:02d}:00"
+            fh.write(f"P{i:07d},CR0000{i % 4},purchase,{ts},{i % 500}.25,dry_food_and_beverages,{i % 40}\n")
+    assert (ws.root / "data" / "events.csv").stat().st_size > 8 << 20
+    r = ws.ingest(["events"]).sources[0]
+    assert (r.rows_read, r.rows_loaded, r.rows_rejected) == (n, n - len(bad), len(bad))
+    assert [(line, c, why) for _, _, line, c, why in _rejects(ws)] == [
+        (i + 1, "ts", "not a timestamp") for i in sorted(bad)]
+    assert r.first_reject == "data/events.csv:18: column 'ts': not a timestamp"
+    with ws.store() as con:
+        assert con.execute("SELECT count(DISTINCT event_id), count(*) FROM events").fetchone() == (n - len(bad),) * 2
