@@ -25,6 +25,7 @@ from cdp.ingest.plan import SourcePlan, plan_source
 from cdp.ingest.report import IngestReport, SourceReport
 from cdp.ingest.stage import (
     Chunk,
+    RejectCodes,
     RowFilters,
     check_columns,
     chunks,
@@ -127,7 +128,7 @@ def _pii_scan(con: Any, plan: SourcePlan, chunk: Chunk, report: SourceReport) ->
 
 
 def _read(ctx: _Ctx, plan: SourcePlan, reader: Any, units: list[ReadUnit], state: SourceState,
-          report: SourceReport) -> tuple[list[str], dict[str, str]] | None:
+          report: SourceReport, codes: RejectCodes) -> tuple[list[str], dict[str, str]] | None:
     """Read and parse every unit into ``_rows``; the column names seen and the blocked fields
     (None when there was nothing to read at all)."""
     con = ctx.con
@@ -143,7 +144,7 @@ def _read(ctx: _Ctx, plan: SourcePlan, reader: Any, units: list[ReadUnit], state
                 blocked = _pii_scan(con, plan, chunk, report)
             if blocked:
                 plan.fields = [f for f in plan.fields if f.name not in blocked or f.role not in ("trait", "property")]
-        added = parse_chunk(con, chunk, plan, workspace_tz=ctx.tz, first=first)
+        added = parse_chunk(con, chunk, plan, workspace_tz=ctx.tz, first=first, codes=codes)
         first = False
         if chunk.whole_unit:
             chunk.unit.rows = chunk.unit.skipped_rows + added
@@ -153,7 +154,7 @@ def _read(ctx: _Ctx, plan: SourcePlan, reader: Any, units: list[ReadUnit], state
     return None if first else (names, blocked)
 
 
-def _record_rejects(ctx: _Ctx, plan: SourcePlan, filters: RowFilters, counts: dict[str, int],
+def _record_rejects(ctx: _Ctx, plan: SourcePlan, filters: RowFilters, counts: dict[str, int], codes: RejectCodes,
                     report: SourceReport, run_id: int) -> None:
     """Rejects: file, line, column and reason, never the value."""
     con = ctx.con
@@ -162,18 +163,18 @@ def _record_rejects(ctx: _Ctx, plan: SourcePlan, filters: RowFilters, counts: di
             report.identifiers_invalid[kind] = int(con.execute(
                 f"SELECT count(*) FROM _rows WHERE _k{i} IN (SELECT raw FROM _map{i} WHERE h IS NULL)"
             ).fetchone()[0])
-    col, reason = filters.reason
+    codes.table(con)
     con.execute("DROP TABLE IF EXISTS _rej")
-    con.execute(
-        f"CREATE TEMP TABLE _rej AS SELECT r.rowid AS _ord, {col} AS _rcol, {reason} AS _rreason "
-        f"FROM _rows r WHERE {filters.rejected}"
-    )
-    for why, n in con.execute("SELECT _rreason, count(*) FROM _rej GROUP BY ALL ORDER BY ALL").fetchall():
+    con.execute(f"CREATE TEMP TABLE _rej AS SELECT r.rowid AS _ord, r._rj, {filters.id_reject} AS _idr "
+                f"FROM _rows r WHERE {filters.rejected}")
+    col, reason = filters.reason("j._idr", "c")
+    where = (f"SELECT u.file AS _file, u.first_line + j._ord - u.start AS _line, {col} AS _rcol, "
+             f"{reason} AS _rreason, j._ord FROM _rej j JOIN _units u ON j._ord >= u.start AND j._ord < u.stop "
+             "LEFT JOIN _rcodes c ON c.code = j._rj")
+    for why, n in con.execute(f"SELECT _rreason, count(*) FROM ({where}) GROUP BY ALL ORDER BY ALL").fetchall():
         report.rejects_by_reason[why] = int(n)
     report.rows_rejected = sum(report.rejects_by_reason.values())
     if report.rows_rejected:
-        where = ("SELECT u.file AS _file, u.first_line + j._ord - u.start AS _line, j._rcol, j._rreason, j._ord "
-                 "FROM _rej j JOIN _units u ON j._ord >= u.start AND j._ord < u.stop")
         f, line, c, why = con.execute(f"SELECT _file, _line, _rcol, _rreason FROM ({where}) ORDER BY _ord LIMIT 1"
                                       ).fetchone()
         report.first_reject = f"{f}:{line}: column '{c}': {why}" if c else f"{f}:{line}: {why}"
@@ -185,7 +186,7 @@ def _record_rejects(ctx: _Ctx, plan: SourcePlan, filters: RowFilters, counts: di
     con.execute("DROP TABLE IF EXISTS _rej")
     if filters.suppressed != "false":
         report.rows_suppressed = int(con.execute(
-            f"SELECT count(*) FROM _rows WHERE _rreason IS NULL AND NOT {filters.id_reject} AND {filters.suppressed}"
+            f"SELECT count(*) FROM _rows WHERE _rj IS NULL AND NOT {filters.id_reject} AND {filters.suppressed}"
         ).fetchone()[0])
 
 
@@ -207,8 +208,9 @@ def _ingest_source(ctx: _Ctx, name: str, report: SourceReport, run_id: int) -> l
     report.files = len(units)
     if not units:
         return []
+    codes = RejectCodes()
     with report.timed("read"):
-        got = _read(ctx, plan, reader, units, state, report)
+        got = _read(ctx, plan, reader, units, state, report, codes)
     if got is None or report.rows_read == 0:
         return units               # nothing new (a header-only file): remembered, nothing loaded
     names, blocked = got
@@ -225,7 +227,7 @@ def _ingest_source(ctx: _Ctx, name: str, report: SourceReport, run_id: int) -> l
         counts = map_identifiers(con, plan, ctx.pz)
     filters = row_filters(plan, counts)
     with report.timed("rejects"):
-        _record_rejects(ctx, plan, filters, counts, report, run_id)
+        _record_rejects(ctx, plan, filters, counts, codes, report, run_id)
 
     if cfg.entity in ("customers", "events"):
         with report.timed("resolve"):
@@ -242,9 +244,10 @@ def _ingest_source(ctx: _Ctx, name: str, report: SourceReport, run_id: int) -> l
             hany = f"coalesce({', '.join(f'm{i}.h' for i in range(len(plan.ids)))})"
             joins += " " + " ".join(f"LEFT JOIN _map{i} m{i} ON m{i}.raw = r._k{i}" for i in range(len(plan.ids)))
             eid = f", 'h_' || md5(concat_ws('\x1f', {lit(name)}, {hany}, r._eraw)) AS _eid"
-        star = "r.* EXCLUDE (_eid)" if eid else "r.*"
+        elif cfg.entity == "events":
+            eid = f", r._p{[f.role for f in plan.fields].index('event_id')} AS _eid"
         con.execute(
-            f"CREATE OR REPLACE TEMP VIEW _ok AS SELECT r.rowid AS _ord, {star}{eid}, {cid} AS customer_id "
+            f"CREATE OR REPLACE TEMP VIEW _ok AS SELECT r.rowid AS _ord, r.*{eid}, {cid} AS customer_id "
             f"FROM _rows r {joins} WHERE {_qualify(filters.valid, 'r')} AND {cid} IS NOT NULL"
         )
         if ctx.progress:
@@ -254,7 +257,8 @@ def _ingest_source(ctx: _Ctx, name: str, report: SourceReport, run_id: int) -> l
                 load_customers(con, plan, report, now=ctx.now, vault=ctx.vault, traits=traits)
             else:
                 # every valid row has a customer after resolution: count them without the join
-                rows = "_ok" if eid else f"(SELECT _eid FROM _rows WHERE {filters.valid})"
+                rows = "_ok" if not cfg.event_id else (
+                    f"(SELECT _p{[f.role for f in plan.fields].index('event_id')} AS _eid FROM _rows WHERE {filters.valid})")
                 load_events(con, plan, report, props=props, rows=rows)
     else:
         # a consent is recorded for the first identifier already known, else the first one (pending)
@@ -284,7 +288,7 @@ def _qualify(condition: str, alias: str) -> str:
     (the row views join maps whose columns would otherwise be ambiguous)."""
     import re
 
-    return re.sub(r"(?<![\w.])(_k\d+|_rreason)\b", lambda m: f"{alias}.{m.group(1)}", condition)
+    return re.sub(r"(?<![\w.])(_k\d+|_rj)\b", lambda m: f"{alias}.{m.group(1)}", condition)
 
 
 def _record_run(con: Any, run_id: int, report: SourceReport, started: datetime, status: str) -> None:

@@ -7,8 +7,8 @@ the distinct identifier values, to normalize and hash them. Temp tables:
 
 * ``_rows``: one row per source row, its ``rowid`` the order rows were read in: raw identifier
   values ``_k{i}``, raw contact values ``_c{m}`` (customers), parsed fields ``_p{j}``, the parse
-  reject ``_rcol``/``_rreason`` (never the value) and ``_rtop`` (that reject outranks an
-  identifier reject), plus ``_eid`` (events) or ``_purpose``/``_channel`` (consents);
+  reject as a code ``_rj`` (:class:`RejectCodes`: column and reason, never the value), plus
+  ``_eraw`` (events without an id column) or ``_purpose``/``_channel`` (consents);
 * ``_units``: for each file (or batch) the rowids it filled and its first line, so a reject's
   line is ``first_line + rowid - start``;
 * ``_map{i}``: distinct raw value of identifier column ``i`` -> ``h`` (its id_hash, NULL when it is
@@ -35,9 +35,11 @@ from connectors.sources.base import ReadUnit, SourceReader, SourceState
 from privacy.normalize import normalize_identifier
 from privacy.pseudonym import Pseudonymizer
 
-__all__ = ["Chunk", "Staged", "check_columns", "chunks", "drop_temp", "map_identifiers", "parse_chunk", "row_filters"]
+__all__ = ["Chunk", "RejectCodes", "RowFilters", "check_columns", "chunks", "drop_temp", "map_identifiers", "parse_chunk",
+           "row_filters"]
 
-TEMP_TABLES = ("_rows", "_units", "_resolve", "_ev", "_corr", "_tup", "_node", "_comp", "_outcome", "_newc", "_cin")
+TEMP_TABLES = ("_rows", "_units", "_resolve", "_ev", "_corr", "_tup", "_node", "_comp", "_outcome", "_newc", "_cin",
+               "_rcodes", "_rej")
 _TEXT_ROLES = ("purpose", "channel", "status", "basis", "recipient_type", "source", "notice_version",
                "text_version", "collection_method", "actor", "evidence", "iys_transaction_id")
 
@@ -59,14 +61,6 @@ class Chunk:
     unit: ReadUnit
     partial: bool = False       # has the reader's _reject_column/_reject_reason columns
     whole_unit: bool = False    # the chunk is all of the unit's new rows (its row count is ours to set)
-
-
-@dataclass
-class Staged:
-    """What staging saw: every column name of the source and the rows parsed."""
-
-    names: list[str] = field(default_factory=list)
-    rows: int = 0
 
 
 def chunks(con: Any, reader: SourceReader, units: list[ReadUnit], state: SourceState) -> Iterator[Chunk]:
@@ -121,11 +115,40 @@ def _consent_value(role: str, v: str, defaults: dict[str, str]) -> tuple[str, st
     return f"nfc_normalize(coalesce({v}, {default}))", None
 
 
+@dataclass
+class RejectCodes:
+    """Reject (column, reason) pairs as small integer codes: ``_rows`` keeps a SMALLINT per row
+    instead of two strings (50M rows spill to disk far less). ``top`` rejects outrank an
+    invalid identifier."""
+
+    codes: dict[tuple[str | None, str, bool], int] = field(default_factory=dict)
+
+    def code(self, column: str | None, reason: str, top: bool) -> int:
+        return self.codes.setdefault((column, reason, top), len(self.codes))
+
+    def table(self, con: Any) -> None:
+        """``_rcodes(code, col, reason, top)`` for reading the codes back."""
+        con.execute("DROP TABLE IF EXISTS _rcodes")
+        items = sorted(self.codes.items(), key=lambda kv: kv[1])
+        con.register("_rcodes_in", pa.table({
+            "code": pa.array([c for _, c in items], pa.int16()),
+            "col": pa.array([k[0] for k, _ in items], pa.string()),
+            "reason": pa.array([k[1] for k, _ in items], pa.string()),
+            "top": pa.array([k[2] for k, _ in items], pa.bool_()),
+        }))
+        try:
+            con.execute("CREATE TEMP TABLE _rcodes AS SELECT * FROM _rcodes_in")
+        finally:
+            con.unregister("_rcodes_in")
+
+
 def _present(v: str) -> str:
     return f"({v} IS NOT NULL AND trim({v}) <> '')"
 
 
-def parse_chunk(con: Any, chunk: Chunk, plan: SourcePlan, *, workspace_tz: str, first: bool) -> int:
+def parse_chunk(
+    con: Any, chunk: Chunk, plan: SourcePlan, *, workspace_tz: str, first: bool, codes: RejectCodes
+) -> int:
     """Parse ``chunk`` into ``_rows`` (created by the first chunk); returns the rows added."""
     cfg = plan.config
     have = set(chunk.names)
@@ -176,21 +199,19 @@ def parse_chunk(con: Any, chunk: Chunk, plan: SourcePlan, *, workspace_tz: str, 
                 checks.append((f"_p{j} IS NULL AND _r{j} IS NULL", by_role[role].column, f"missing {role}", False))
     # the reject CASE reads the inner query's columns (a lateral alias would recompute each parse);
     # a partly read row comes first: its other values may sit in the wrong columns
-    whens_col = ["WHEN _xreason IS NOT NULL THEN _xcol", *[f"WHEN {c} THEN {lit(column)}" for c, column, _, _ in checks]]
-    whens_reason = ["WHEN _xreason IS NOT NULL THEN _xreason", *[f"WHEN {c} THEN {lit(r)}" for c, _, r, _ in checks]]
-    whens_top = ["WHEN _xreason IS NOT NULL THEN true", *[f"WHEN {c} THEN {'true' if t else 'false'}"
-                                                          for c, _, _, t in checks]]
-    rej = (f"(CASE {' '.join(whens_col)} END)::VARCHAR AS _rcol, "
-           f"(CASE {' '.join(whens_reason)} END)::VARCHAR AS _rreason, "
-           f"coalesce(CASE {' '.join(whens_top)} END, false) AS _rtop")
+    too_few = " ".join(f"WHEN {lit(n)} THEN {codes.code(n, 'too few fields', True)}" for n in chunk.names)
+    partial = (f"CASE _xreason WHEN 'too many fields' THEN {codes.code(None, 'too many fields', True)} "
+               f"WHEN 'too few fields' THEN CASE _xcol {too_few} ELSE {codes.code(None, 'too few fields', True)} END "
+               f"ELSE {codes.code(None, 'row could not be read', True)} END")
+    whens = [f"WHEN _xreason IS NOT NULL THEN {partial}",
+             *[f"WHEN {c} THEN {codes.code(column, reason, top)}" for c, column, reason, top in checks]]
+    rej = f"(CASE {' '.join(whens)} END)::SMALLINT AS _rj"
     raws = [f"_r{j}" for j in range(len(plan.fields))]
     extra = ""
-    if cfg.entity == "events":
-        if "event_id" in by_role:
-            extra = f", _p{plan.fields.index(by_role['event_id'])} AS _eid, NULL::VARCHAR AS _eraw"
-        else:   # the id is made at load time from the identifier pseudonym and these raw values
-            parts = ", ".join(f"coalesce(_r{j}::VARCHAR, '')" for j in range(len(plan.fields)))
-            extra = f", NULL::VARCHAR AS _eid, concat_ws('\x1f', {parts}) AS _eraw"
+    if cfg.entity == "events" and "event_id" not in by_role:
+        # the id is made at load time from the identifier pseudonym and these raw values
+        parts = ", ".join(f"coalesce(_r{j}::VARCHAR, '')" for j in range(len(plan.fields)))
+        extra = f", concat_ws('\x1f', {parts}) AS _eraw"
     if cfg.entity == "consents":
         purpose = by_role.get("purpose")
         channel = by_role.get("channel")
@@ -202,9 +223,9 @@ def parse_chunk(con: Any, chunk: Chunk, plan: SourcePlan, *, workspace_tz: str, 
     inner = f"SELECT {', '.join(select)} FROM {chunk.relation} s"
     body = f"SELECT * EXCLUDE ({exclude}), {rej}{extra} FROM ({inner})"
     if cfg.entity == "consents":   # the purpose comes last: after defaults and purpose-from-channel
-        body = (f"SELECT * REPLACE (CASE WHEN _rreason IS NULL AND _purpose IS NULL THEN {lit(cfg.purpose or 'purpose')} "
-                f"ELSE _rcol END AS _rcol, CASE WHEN _rreason IS NULL AND _purpose IS NULL THEN 'missing purpose' "
-                f"ELSE _rreason END AS _rreason) FROM ({body})")
+        missing = codes.code(cfg.purpose or "purpose", "missing purpose", False)
+        body = (f"SELECT * REPLACE (CASE WHEN _rj IS NULL AND _purpose IS NULL THEN {missing}::SMALLINT "
+                f"ELSE _rj END AS _rj) FROM ({body})")
     # rows in source order: a row's rowid gives its line (ingestion runs without order otherwise)
     con.execute("SET preserve_insertion_order = true")
     try:
@@ -271,19 +292,18 @@ class RowFilters:
 
     @property
     def rejected(self) -> str:
-        return f"(_rreason IS NOT NULL OR {self.id_reject})"
+        return f"(_rj IS NOT NULL OR {self.id_reject})"
 
     @property
     def valid(self) -> str:
-        return f"(_rreason IS NULL AND NOT {self.id_reject} AND NOT {self.suppressed})"
+        return f"(_rj IS NULL AND NOT {self.id_reject} AND NOT {self.suppressed})"
 
-    @property
-    def reason(self) -> tuple[str, str]:
-        """The final reject column and reason of a rejected row (parse rejects that outrank first)."""
-        col = (f"CASE WHEN _rreason IS NOT NULL AND _rtop THEN _rcol WHEN {self.id_reject} "
-               f"THEN {lit(self.id_column)} ELSE _rcol END")
-        reason = (f"CASE WHEN _rreason IS NOT NULL AND _rtop THEN _rreason WHEN {self.id_reject} "
-                  f"THEN {lit(self.id_reason)} ELSE _rreason END")
+    def reason(self, idr: str, code: str) -> tuple[str, str]:
+        """The final reject column and reason of a rejected row, from its identifier-reject flag
+        ``idr`` and the ``_rcodes`` row ``code`` (parse rejects that outrank come first)."""
+        col = f"CASE WHEN {code}.top THEN {code}.col WHEN {idr} THEN {lit(self.id_column)} ELSE {code}.col END"
+        reason = (f"CASE WHEN {code}.top THEN {code}.reason WHEN {idr} THEN {lit(self.id_reason)} "
+                  f"ELSE {code}.reason END")
         return col, reason
 
 
