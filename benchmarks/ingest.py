@@ -75,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
             "rows_per_cpu_second": round(rows / cpu_ing) if cpu_ing else None,
             "per_source_seconds": {s.source: round(s.seconds, 1) for s in report.sources},
             "phases": {s.source: s.phases for s in report.sources},
+            "peak_rss_mb_after_phase": {s.source: s.peak_rss_mb for s in report.sources},
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
             "store_mb": round(ws.store_path.stat().st_size / 1e6),
             "customers_in_store": _customers(ws),

@@ -53,6 +53,9 @@ CREATE TABLE IF NOT EXISTS data_keys (
 """
 
 
+_DATA_CACHE_MAX = 250_000
+
+
 def generate_master_key() -> bytes:
     """32 fresh random bytes for a new master key."""
     return os.urandom(32)
@@ -284,6 +287,8 @@ class KeyStore:
                 out[cid] = k
         if not todo:
             return out
+        if len(self._data_cache) + len(todo) > _DATA_CACHE_MAX:   # bounded memory on a million customers
+            self._data_cache.clear()
         self._con.register("_want_ids", pa.table({"customer_id": pa.array(todo, pa.string())}))
         try:
             rows = self._con.execute(

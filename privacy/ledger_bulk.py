@@ -102,19 +102,19 @@ def _validate(con: Any, relation: str) -> int:
     total, bad = con.execute(f"SELECT count(*), count(*) FILTER (WHERE {_INVALID}) FROM {relation}").fetchone()
     if bad:
         cols = ", ".join(PAYLOAD_FIELDS)
-        *row, rank = con.execute(
-            f"SELECT {cols}, rank FROM (SELECT *, {_INVALID} AS invalid, row_number() OVER "
-            f"(ORDER BY effective_at NULLS LAST, _ord NULLS LAST) AS rank FROM {relation}) "
-            "WHERE invalid ORDER BY rank LIMIT 1"
+        *row, pos = con.execute(  # rows without effective_at come last (they cannot be ordered)
+            f"SELECT {cols}, pos FROM (SELECT *, {_INVALID} AS invalid, row_number() OVER "
+            f"(ORDER BY effective_at NULLS LAST, _ord NULLS LAST) AS pos FROM {relation}) "
+            "WHERE invalid ORDER BY pos LIMIT 1"
         ).fetchone()
-        _check(ConsentInput(**dict(zip(PAYLOAD_FIELDS, row))), rank - 1)
-        raise PrivacyError(f"consent event {rank} is invalid")  # not reached: _INVALID mirrors _check
+        _check(ConsentInput(**dict(zip(PAYLOAD_FIELDS, row))), pos - 1)
+        raise PrivacyError(f"consent event {pos} is invalid")  # not reached: _INVALID mirrors _check
     return int(total)
 
 
 def _chain(con: Any, head_hash: str | None) -> pa.Table:
     """(seq, prev, hash) of the kept rows as raw 32-byte values, chained in seq order as append does."""
-    reader = con.execute(f"SELECT seq, unhex(payload_digest) FROM {_KEPT} ORDER BY seq").fetch_record_batch(_BATCH)
+    reader = con.execute(f"SELECT seq, unhex(payload_digest) FROM {_KEPT} ORDER BY seq").to_arrow_reader(_BATCH)
     sha = hashlib.sha256
     prev = bytes.fromhex(head_hash) if head_hash else _ZERO
     out = bytearray(prev)  # prev of the first row, then every hash
@@ -146,7 +146,8 @@ def _append(con: Any, relation: str, total: int, signing_key: Any) -> AppendResu
         f"CREATE OR REPLACE TEMP TABLE {_STAGE} AS SELECT *, sha256(payload) AS payload_digest "
         f"FROM (SELECT {cols}, _ord, {payload_sql()} AS payload FROM {relation})"
     )
-    # the first row of each digest in batch order, unless the digest is stored already; k: its rank
+    # the first row of each digest in batch order, unless the digest is stored already; k: its rank.
+    # rid is the stage's rowid: stable here, as every statement of an append runs in one transaction
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {_KEPT} AS
@@ -202,7 +203,10 @@ def append_relation(con: Any, relation: str, *, signing_key: Any) -> AppendResul
     where events are the rows of `relation` ordered by (effective_at, _ord).
 
     ``relation`` names a table or view of our own code (never user text) with the
-    :data:`~privacy.ledger.PAYLOAD_FIELDS` columns plus ``_ord BIGINT``, the tie-breaker.
+    :data:`~privacy.ledger.PAYLOAD_FIELDS` columns (text VARCHAR, times naive-UTC TIMESTAMP) plus
+    ``_ord BIGINT``, unique, the source order that breaks ties. Works on its own or inside the
+    caller's open transaction (then the caller commits); uses, and drops again, the connection's
+    temp tables ``_ledger_bulk_stage`` and ``_ledger_bulk_kept``.
     """
     total = _validate(con, relation)
     own = _begin(con)

@@ -108,10 +108,12 @@ def resolve_rows(
     con.execute("CREATE TEMP TABLE _outcome AS SELECT comp, min(h) AS min_h, count(DISTINCT old) AS n_old, "
                 "min(old) AS one_old FROM _comp GROUP BY comp")
     # a new person: customer_id from the smallest id hash (the same data gives the same id in any order)
-    fresh = con.execute("SELECT comp, min_h FROM _outcome WHERE n_old = 0").to_arrow_table()
-    new_ids = [pz.customer_id(h) for h in fresh.column(1).to_pylist()]
-    targets = [pa.table({"comp": fresh.column(0), "customer_id": pa.array(new_ids, pa.string())})]
-    del fresh
+    targets = []
+    for fresh in list(con.execute("SELECT comp, min_h FROM _outcome WHERE n_old = 0").to_arrow_reader(131_072)):
+        ids_ = pa.array([pz.customer_id(h) for h in fresh.column(1).to_pylist()], pa.string())
+        targets.append(pa.table({"comp": fresh.column(0), "customer_id": ids_}))
+    new_ids = pa.concat_arrays([t.column(1).combine_chunks() for t in targets]) if targets else pa.array([], pa.string())
+    targets.append(pa.table({"comp": pa.array([], pa.int64()), "customer_id": pa.array([], pa.string())}))
     # several known customers: merge into the oldest (first seen, then smallest id)
     multi = con.execute(
         "SELECT DISTINCT c.comp, c.old, cu.first_seen_at FROM _comp c JOIN _outcome o USING (comp) "
@@ -128,7 +130,7 @@ def resolve_rows(
         res.merges.extend((old, olds[0][1]) for _, old in olds[1:])
     targets.append(pa.table({"comp": pa.array(mcomps, pa.int64()), "customer_id": pa.array(mtargets, pa.string())}))
     con.execute("DROP TABLE IF EXISTS _resolve")
-    con.register("_target_in", pa.concat_tables([t.cast(targets[1].schema) for t in targets]))
+    con.register("_target_in", pa.concat_tables([t.cast(targets[-1].schema) for t in targets]))
     try:
         con.execute(
             "CREATE TEMP TABLE _resolve AS SELECT c.h, c.kind, c.old, coalesce(t.customer_id, o.one_old) AS customer_id "
@@ -140,7 +142,7 @@ def resolve_rows(
         con.execute(f"DROP TABLE IF EXISTS {t}")
     res.new_customers = len(new_ids)
     con.execute("DROP TABLE IF EXISTS _newc")
-    con.register("_new_customers", pa.table({"customer_id": pa.array(new_ids, pa.string())}))
+    con.register("_new_customers", pa.table({"customer_id": new_ids}))
     try:
         con.execute("CREATE TEMP TABLE _newc AS SELECT customer_id FROM _new_customers "
                     "WHERE customer_id NOT IN (SELECT customer_id FROM customers)")

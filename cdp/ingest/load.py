@@ -13,6 +13,8 @@ from privacy.normalize import nfc, normalize_identifier
 
 __all__ = ["add_columns", "load_consents", "load_customers", "load_events"]
 
+_CONTACT_BATCH = 100_000
+
 
 def add_columns(con: Any, table: str, plan: SourcePlan, role: str, blocked: dict[str, str]) -> list[tuple[int, str]]:
     """ALTER TABLE ... ADD COLUMN IF NOT EXISTS for each declared field; returns (index, name).
@@ -66,20 +68,25 @@ def write_contacts(con: Any, plan: SourcePlan, report: SourceReport, vault: Any)
     aggs = ", ".join(
         f"arg_max(_c{m}, _ord) FILTER (WHERE nullif(trim(_c{m}), '') IS NOT NULL)" for m in range(len(fields))
     )
-    tbl = con.execute(f"SELECT customer_id, {aggs} FROM _ok GROUP BY customer_id").to_arrow_table()
-    ids = tbl.column(0).to_pylist()
-    rows = []
-    for k, (fieldname, col) in enumerate(fields):
-        kind = id_kind.get(col)
-        values = tbl.column(k + 1).to_pylist()
-        for cid, raw in zip(ids, values):
-            if raw is None:
-                continue
-            value = normalize_identifier(kind, raw) if kind in ("email", "phone") else nfc(str(raw)).strip()
-            if value:
-                rows.append((cid, fieldname, value))
-    del tbl, ids
-    report.vault_fields = vault.put_many(rows)
+    con.execute("DROP TABLE IF EXISTS _contacts")
+    con.execute(f"CREATE TEMP TABLE _contacts AS SELECT customer_id, {aggs} FROM _ok GROUP BY customer_id")
+    batches = list(con.execute("SELECT * FROM _contacts").to_arrow_reader(_CONTACT_BATCH))
+    con.execute("DROP TABLE IF EXISTS _contacts")
+    written = 0
+    for tbl in batches:   # in batches: the plaintexts of a million customers never sit in Python at once
+        ids = tbl.column(0).to_pylist()
+        rows = []
+        for k, (fieldname, col) in enumerate(fields):
+            kind = id_kind.get(col)
+            for cid, raw in zip(ids, tbl.column(k + 1).to_pylist()):
+                if raw is None:
+                    continue
+                value = normalize_identifier(kind, raw) if kind in ("email", "phone") else nfc(str(raw)).strip()
+                if value:
+                    rows.append((cid, fieldname, value))
+        written += vault.put_many(rows)
+        del rows, ids
+    report.vault_fields = written
 
 
 def load_events(

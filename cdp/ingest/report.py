@@ -10,16 +10,25 @@ __all__ = ["IngestReport", "SourceReport"]
 
 
 class _Timer:
-    __slots__ = ("name", "phases", "t")
+    __slots__ = ("name", "peaks", "phases", "t")
 
-    def __init__(self, phases: dict[str, float], name: str) -> None:
-        self.phases, self.name, self.t = phases, name, 0.0
+    def __init__(self, phases: dict[str, float], peaks: dict[str, int], name: str) -> None:
+        self.phases, self.peaks, self.name, self.t = phases, peaks, name, 0.0
 
     def __enter__(self) -> None:
         self.t = time.perf_counter()
 
     def __exit__(self, *exc: object) -> None:
         self.phases[self.name] = round(self.phases.get(self.name, 0.0) + time.perf_counter() - self.t, 3)
+        self.peaks[self.name] = _peak_rss_mb()
+
+
+def _peak_rss_mb() -> int:
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not on Windows
+        return 0
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
 
 
 @dataclass
@@ -51,10 +60,12 @@ class SourceReport:
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
     phases: dict[str, float] = field(default_factory=dict)   # phase -> seconds (read, resolve, load...)
+    peak_rss_mb: dict[str, int] = field(default_factory=dict)  # phase -> the process's peak RSS at its end
+
 
     def timed(self, phase: str) -> _Timer:
         """``with report.timed("read"): ...`` adds the block's wall time to ``phases[phase]``."""
-        return _Timer(self.phases, phase)
+        return _Timer(self.phases, self.peak_rss_mb, phase)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -38,8 +38,9 @@ from privacy.pseudonym import Pseudonymizer
 __all__ = ["Chunk", "RejectCodes", "RowFilters", "check_columns", "chunks", "drop_temp", "map_identifiers", "parse_chunk",
            "row_filters"]
 
+_MAP_BATCH = 131_072
 TEMP_TABLES = ("_rows", "_units", "_resolve", "_ev", "_corr", "_tup", "_node", "_comp", "_outcome", "_newc", "_cin",
-               "_rcodes", "_rej")
+               "_rcodes", "_rej", "_contacts")
 _TEXT_ROLES = ("purpose", "channel", "status", "basis", "recipient_type", "source", "notice_version",
                "text_version", "collection_method", "actor", "evidence", "iys_transaction_id")
 
@@ -257,21 +258,29 @@ def map_identifiers(con: Any, plan: SourcePlan, pz: Pseudonymizer) -> dict[str, 
     distinct raw values are not valid identifiers (``bad``) or suppressed (``sup``)."""
     counts = {"bad": 0, "sup": 0}
     any_sup = bool(con.execute("SELECT count(*) > 0 FROM suppressions").fetchone()[0])
+    sup = "h IN (SELECT id_hash FROM suppressions)" if any_sup else "false"
     for i, (kind, _) in enumerate(plan.ids):
-        raws = con.execute(
-            f"SELECT DISTINCT _k{i} FROM _rows WHERE _k{i} IS NOT NULL AND trim(_k{i}) <> ''"
-        ).to_arrow_table().column(0).to_pylist()
-        norm = [normalize_identifier(kind, r) for r in raws]
-        valid = [n for n in norm if n is not None]
-        hashed = iter(pz.id_hashes(kind, valid))
-        hashes = [None if n is None else next(hashed) for n in norm]
         con.execute(f"DROP TABLE IF EXISTS _map{i}")
-        con.register("_map_in", pa.table({"raw": pa.array(raws, pa.string()), "h": pa.array(hashes, pa.string())}))
-        try:
-            sup = "h IN (SELECT id_hash FROM suppressions)" if any_sup else "false"
-            con.execute(f"CREATE TEMP TABLE _map{i} AS SELECT raw, h, coalesce({sup}, false) AS sup FROM _map_in")
-        finally:
-            con.unregister("_map_in")
+        con.execute(f"CREATE TEMP TABLE _map{i} (raw VARCHAR, h VARCHAR, sup BOOLEAN)")
+        con.execute(f"DROP TABLE IF EXISTS _raw{i}")
+        con.execute(f"CREATE TEMP TABLE _raw{i} AS SELECT DISTINCT _k{i} AS raw FROM _rows "
+                    f"WHERE _k{i} IS NOT NULL AND trim(_k{i}) <> ''")
+        reader = con.execute(f"SELECT raw FROM _raw{i}").to_arrow_reader(_MAP_BATCH)
+        # in batches: a million distinct values never sit in Python lists at once
+        batches = list(reader)   # the reader must be drained before the next statement on con
+        con.execute(f"DROP TABLE IF EXISTS _raw{i}")
+        for batch in batches:
+            raws = batch.column(0).to_pylist()
+            norm = [normalize_identifier(kind, r) for r in raws]
+            hashed = iter(pz.id_hashes(kind, [n for n in norm if n is not None]))
+            hashes = [None if n is None else next(hashed) for n in norm]
+            con.register("_map_in", pa.table({"raw": batch.column(0), "h": pa.array(hashes, pa.string())}))
+            try:
+                con.execute(f"INSERT INTO _map{i} SELECT raw, h, coalesce({sup}, false) FROM _map_in")
+            finally:
+                con.unregister("_map_in")
+            del raws, norm, hashes
+        del batches
         bad, sup_n = con.execute(f"SELECT count(*) FILTER (WHERE h IS NULL), count(*) FILTER (WHERE sup) "
                                  f"FROM _map{i}").fetchone()
         counts[f"bad{i}"] = int(bad)
