@@ -42,6 +42,7 @@ class ReadUnit:
     rows: int = 0               # data rows read so far in total (for appended files)
     cursor: str | None = None   # highest cursor value read (databases)
     skipped_rows: int = 0       # rows skipped this run because they were read before
+    quotes: str | None = None   # quote characters seen in the file when it was planned (None: not looked)
 
 
 @dataclass

@@ -19,7 +19,6 @@ from __future__ import annotations
 import csv
 import glob
 import hashlib
-import mmap
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,17 +34,20 @@ __all__ = ["FileReader", "file_digests"]
 
 _BATCH_ROWS = 262_144
 _PARALLEL_MIN_BYTES = 8 << 20
+_QUOTES = ("\"", "'")
 _DELIMITERS = (",", ";", "\t", "|")
 _EMPTY = "(empty)"                      # how sniff_csv spells "none" (no quote, escape, comment)
 _SPARE = "_cdp_extra_field"             # filled only by a row with more fields than the header
 _NULL_SENTINEL = "\x1f\x1ecdp:no-null\x1e\x1f"  # so that only null_padding gives NULL
 
 
-def file_digests(path: Path, prefix_size: int | None = None) -> tuple[str, str | None]:
-    """SHA-256 of the whole file and, if asked, of its first ``prefix_size`` bytes (one pass)."""
+def file_digests(path: Path, prefix_size: int | None = None, seen: set[str] | None = None) -> tuple[str, str | None]:
+    """SHA-256 of the whole file and, if asked, of its first ``prefix_size`` bytes (one pass);
+    the quote characters found in the file are added to ``seen``."""
     h = hashlib.sha256()
     prefix: str | None = None
     done = 0
+    look = [q for q in _QUOTES if seen is not None]
     with open(path, "rb") as fh:
         while True:
             want = 1 << 20
@@ -55,18 +57,22 @@ def file_digests(path: Path, prefix_size: int | None = None) -> tuple[str, str |
             if not chunk:
                 break
             h.update(chunk)
+            for q in look:
+                if q.encode() in chunk:
+                    seen.add(q)   # type: ignore[union-attr]
+            look = [q for q in look if q not in seen]   # type: ignore[operator]
             done += len(chunk)
             if prefix_size is not None and prefix is None and done == prefix_size:
                 prefix = h.copy().hexdigest()
     return h.hexdigest(), prefix
 
 
-def _parallel_safe(path: Path, quote: str) -> bool:
-    """True when a file is big enough to gain from the parallel reader and holds no quote char."""
-    if path.stat().st_size < _PARALLEL_MIN_BYTES or len(quote.encode()) != 1:
+def _parallel_safe(path: Path, quote: str, quotes_seen: str | None) -> bool:
+    """True when a file is big enough to gain from the parallel reader and holds no quote char
+    (``quotes_seen``: the quote characters the digest pass saw in the file; None: unknown)."""
+    if path.stat().st_size < _PARALLEL_MIN_BYTES or quotes_seen is None or quote not in _QUOTES:
         return False
-    with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-        return mm.find(quote.encode()) < 0
+    return quote not in quotes_seen
 
 
 def _quote(text: str) -> str:
@@ -122,12 +128,14 @@ class FileReader:
             if prev is not None and prev.size == st.st_size and prev.mtime == st.st_mtime:
                 continue
             grown = prev is not None and prev.size is not None and st.st_size > prev.size and prev.digest
-            digest, prefix = file_digests(path, prev.size if grown and prev else None)
+            seen: set[str] = set()
+            digest, prefix = file_digests(path, prev.size if grown and prev else None, seen)
             if prev is not None and prev.digest == digest:
                 continue
             start = prev.rows if (grown and prev is not None and prefix == prev.digest) else 0
             units.append(
-                ReadUnit(path=rel, size=st.st_size, mtime=st.st_mtime, digest=digest, rows=start, skipped_rows=start)
+                ReadUnit(path=rel, size=st.st_size, mtime=st.st_mtime, digest=digest, rows=start, skipped_rows=start,
+                         quotes="".join(sorted(seen)))
             )
         return units
 
@@ -172,7 +180,7 @@ class FileReader:
             return delim, None
         return delim, next(csv.reader([line], delimiter=delim, quotechar='"'))
 
-    def _csv_scan(self, con: Any, path: Path, rel: str) -> tuple[str, list[str], int]:
+    def _csv_scan(self, con: Any, path: Path, rel: str, quotes_seen: str | None = None) -> tuple[str, list[str], int]:
         """SQL reading a CSV file row by row, its column names and the lines skipped before data.
 
         The delimiter comes from the header line (:meth:`_header`), quoting, comments and
@@ -217,7 +225,7 @@ class FileReader:
             f"nullstr = {_quote(_NULL_SENTINEL)}", "allow_quoted_nulls = false",
             # null_padding with quoted newlines needs the serial reader: a large file without the
             # quote character cannot have any, so it is read in parallel
-            f"parallel = {'true' if _parallel_safe(path, q) else 'false'}",
+            f"parallel = {'true' if _parallel_safe(path, q, quotes_seen) else 'false'}",
         ]
         return f"SELECT * FROM read_csv({_quote(str(path))}, {', '.join(read)})", names, int(skip or 0)
 
@@ -230,11 +238,11 @@ class FileReader:
             return f"SELECT * FROM read_json({p}, format = 'newline_delimited')"
         raise IngestError(f"unsupported file kind '{c.kind}'", source=self.name)
 
-    def _select_sql(self, con: Any, path: Path, rel: str) -> tuple[str, int]:
+    def _select_sql(self, con: Any, path: Path, rel: str, quotes_seen: str | None = None) -> tuple[str, int]:
         """SQL yielding every data column as text (plus the reject columns of a CSV) and the
         number of lines before the first data row."""
         if self.config.kind == "csv":
-            scan, names, skip = self._csv_scan(con, path, rel)
+            scan, names, skip = self._csv_scan(con, path, rel, quotes_seen)
             cols = [_ident(n) for n in names]
             names = [n.lstrip("\ufeff") for n in names]
             data = ", ".join(f"NULLIF({q}, '') AS {_ident(n)}" for q, n in zip(cols, names))
@@ -266,7 +274,7 @@ class FileReader:
         path = self.root / unit.path if not os.path.isabs(unit.path) else Path(unit.path)
         if self.config.kind == "csv" and path.stat().st_size == 0:
             return None
-        sql, before = self._select_sql(con, path, unit.path)
+        sql, before = self._select_sql(con, path, unit.path, unit.quotes)
         names = [r[0] for r in con.execute(f"DESCRIBE {sql}").fetchall()]
         offset = f" OFFSET {int(unit.skipped_rows)}" if unit.skipped_rows else ""
         return f"{sql}{offset}", names, before + 1 + unit.skipped_rows

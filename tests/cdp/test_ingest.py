@@ -488,6 +488,11 @@ def test_a_large_file_read_in_parallel_keeps_its_line_numbers(tmp_path: Path) ->
             ts = "not-a-time" if i in bad else f"2025-03-{1 + i % 28:02d} 10:{i % 60:02d}:00"
             fh.write(f"P{i:07d},CR0000{i % 4},purchase,{ts},{i % 500}.25,dry_food_and_beverages,{i % 40}\n")
     assert (ws.root / "data" / "events.csv").stat().st_size > 8 << 20
+    from connectors.sources.base import SourceState, reader_for
+
+    reader = reader_for("events", ws.config.sources["events"], ws.root)
+    (unit,) = reader.plan(SourceState())
+    assert "parallel = true" in reader.select_sql(duckdb.connect(), unit)[0]   # the parallel reader is used
     r = ws.ingest(["events"]).sources[0]
     assert (r.rows_read, r.rows_loaded, r.rows_rejected) == (n, n - len(bad), len(bad))
     assert [(line, c, why) for _, _, line, c, why in _rejects(ws)] == [
