@@ -102,7 +102,8 @@ def _connect(path: Path, wait: float = 30.0) -> duckdb.DuckDBPyConnection:
     delay = 0.05
     while True:
         try:
-            con = duckdb.connect(str(path))
+            # a small key table: its own DuckDB instance needs little memory (the store has the budget)
+            con = duckdb.connect(str(path), config={"memory_limit": "256MB"})
             con.execute("SET TimeZone = 'UTC'")
             return con
         except duckdb.IOException as exc:

@@ -142,9 +142,11 @@ def _drop_temp(con: Any) -> None:
 
 def _append(con: Any, relation: str, total: int, signing_key: Any) -> AppendResult:
     cols = ", ".join(PAYLOAD_FIELDS)
+    # an optional `_link` column carries the customer already looked up for id_hash (saves a join)
+    linked = "_link" in {r[0] for r in con.execute(f"DESCRIBE {relation}").fetchall()}
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {_STAGE} AS SELECT *, sha256(payload) AS payload_digest "
-        f"FROM (SELECT {cols}, _ord, {payload_sql()} AS payload FROM {relation})"
+        f"FROM (SELECT {cols}, _ord, {'_link, ' if linked else ''}{payload_sql()} AS payload FROM {relation})"
     )
     # the first row of each digest in batch order, unless the digest is stored already; k: its rank.
     # rid is the stage's rowid: stable here, as every statement of an append runs in one transaction
@@ -182,12 +184,12 @@ def _append(con: Any, relation: str, total: int, signing_key: Any) -> AppendResu
                 recipient_type, source, notice_version, text_version, collection_method, actor, evidence,
                 iys_transaction_id, effective_at, recorded_at, expires_at, payload, payload_digest,
                 prev_hash, hash, redacted_at)
-            SELECT k.seq, coalesce(t.customer_id, i.customer_id), t.id_hash, t.purpose, t.channel, t.status,
+            SELECT k.seq, coalesce(t.customer_id, {'t._link' if linked else 'i.customer_id'}), t.id_hash, t.purpose, t.channel, t.status,
                 t.basis, t.recipient_type, t.source, t.notice_version, t.text_version, t.collection_method,
                 t.actor, t.evidence, t.iys_transaction_id, t.effective_at, ?, t.expires_at, t.payload,
                 t.payload_digest, lower(hex(c.prev)), lower(hex(c.hash)), NULL
             FROM {_STAGE} t JOIN {_KEPT} k ON k.rid = t.rowid JOIN {_CHAIN} c ON c.seq = k.seq
-            LEFT JOIN identities i ON i.id_hash = t.id_hash
+            {'' if linked else 'LEFT JOIN identities i ON i.id_hash = t.id_hash'}
             """,
             [datetime.now(UTC).replace(tzinfo=None)],
         )

@@ -169,7 +169,8 @@ def load_consents(con: Any, plan: SourcePlan, report: SourceReport, *, signing_k
     con.execute(
         f"""
         CREATE TEMP TABLE _cin AS
-        WITH b AS (SELECT o._ord, o._known, {', '.join(f'{e} AS {ident(c)}' for c, e in cols.items())} FROM _ok o),
+        WITH b AS (SELECT o._ord, o._known, o._link, {', '.join(f'{e} AS {ident(c)}' for c, e in cols.items())}
+                   FROM _ok o),
         hist AS (
             SELECT id_hash, purpose, channel, effective_at AS t, 0 AS src, seq AS k, status FROM consent_events
             WHERE id_hash IN (SELECT id_hash FROM b)

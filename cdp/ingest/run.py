@@ -266,10 +266,12 @@ def _ingest_source(ctx: _Ctx, name: str, report: SourceReport, run_id: int) -> l
         known = " ".join(f"LEFT JOIN _map{i} m{i} ON m{i}.raw = r._k{i} "
                          f"LEFT JOIN identities i{i} ON i{i}.id_hash = m{i}.h" for i in range(n))
         pick = ", ".join([f"i{i}.id_hash" for i in range(n)] + [f"m{i}.h" for i in range(n)])
+        link = ", ".join(f"i{i}.customer_id" for i in range(n))
         known_any = " OR ".join(f"i{i}.id_hash IS NOT NULL" for i in range(n))
         con.execute(
             f"CREATE OR REPLACE TEMP VIEW _ok AS SELECT r.rowid AS _ord, r.*, coalesce({pick}) AS _pick, "
-            f"({known_any}) AS _known FROM _rows r {known} WHERE {_qualify(filters.valid, 'r')}"
+            f"coalesce({link}) AS _link, ({known_any}) AS _known FROM _rows r {known} "
+            f"WHERE {_qualify(filters.valid, 'r')}"
         )
         with report.timed("load"):
             load_consents(con, plan, report, signing_key=ctx.keystore.signing_key())

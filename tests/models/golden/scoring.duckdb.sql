@@ -124,13 +124,13 @@ SELECT
                   ) * (
                     LIST_EXTRACT(_cdp_z, 1) * 4.64276e0 + -5.908608514e0
                   ) + (
-                    LIST_EXTRACT(_cdp_z, 1) * 4.16104e-27 + LIST_EXTRACT(_cdp_z, 2) * 1.0000e3 + 1.2741100000000001e3
+                    LIST_EXTRACT(_cdp_z, 2) * 1.0000e3 + 1.2741100000000001e3
                   ) * (
-                    LIST_EXTRACT(_cdp_z, 1) * 4.16104e-27 + LIST_EXTRACT(_cdp_z, 2) * 1.0000e3 + 1.2741100000000001e3
+                    LIST_EXTRACT(_cdp_z, 2) * 1.0000e3 + 1.2741100000000001e3
                   ) + (
-                    LIST_EXTRACT(_cdp_z, 1) * 7.06918e0 + LIST_EXTRACT(_cdp_z, 2) * 1.36464e-24 + LIST_EXTRACT(_cdp_z, 3) * 1.77056e0 + -7.670869191960001e0
+                    LIST_EXTRACT(_cdp_z, 1) * 7.06918e0 + LIST_EXTRACT(_cdp_z, 3) * 1.77056e0 + -7.670869191960001e0
                   ) * (
-                    LIST_EXTRACT(_cdp_z, 1) * 7.06918e0 + LIST_EXTRACT(_cdp_z, 2) * 1.36464e-24 + LIST_EXTRACT(_cdp_z, 3) * 1.77056e0 + -7.670869191960001e0
+                    LIST_EXTRACT(_cdp_z, 1) * 7.06918e0 + LIST_EXTRACT(_cdp_z, 3) * 1.77056e0 + -7.670869191960001e0
                   )
                 )
               ]
@@ -205,13 +205,13 @@ SELECT
                   ) * (
                     LIST_EXTRACT(_cdp_z, 1) * 4.64276e0 + -5.908608514e0
                   ) + (
-                    LIST_EXTRACT(_cdp_z, 1) * 4.16104e-27 + LIST_EXTRACT(_cdp_z, 2) * 1.0000e3 + 1.2741100000000001e3
+                    LIST_EXTRACT(_cdp_z, 2) * 1.0000e3 + 1.2741100000000001e3
                   ) * (
-                    LIST_EXTRACT(_cdp_z, 1) * 4.16104e-27 + LIST_EXTRACT(_cdp_z, 2) * 1.0000e3 + 1.2741100000000001e3
+                    LIST_EXTRACT(_cdp_z, 2) * 1.0000e3 + 1.2741100000000001e3
                   ) + (
-                    LIST_EXTRACT(_cdp_z, 1) * 7.06918e0 + LIST_EXTRACT(_cdp_z, 2) * 1.36464e-24 + LIST_EXTRACT(_cdp_z, 3) * 1.77056e0 + -7.670869191960001e0
+                    LIST_EXTRACT(_cdp_z, 1) * 7.06918e0 + LIST_EXTRACT(_cdp_z, 3) * 1.77056e0 + -7.670869191960001e0
                   ) * (
-                    LIST_EXTRACT(_cdp_z, 1) * 7.06918e0 + LIST_EXTRACT(_cdp_z, 2) * 1.36464e-24 + LIST_EXTRACT(_cdp_z, 3) * 1.77056e0 + -7.670869191960001e0
+                    LIST_EXTRACT(_cdp_z, 1) * 7.06918e0 + LIST_EXTRACT(_cdp_z, 3) * 1.77056e0 + -7.670869191960001e0
                   )
                 )
               ]

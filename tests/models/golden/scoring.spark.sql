@@ -215,19 +215,11 @@ SELECT
           ) + (
             (
               (
-                LN(1 + GREATEST(COALESCE(CAST(recency AS DOUBLE), 2.00e1), 0e0)) - 3.38302e0
-              ) / 1.71781e0
-            ) * 4.16104e-27 + (
-              (
                 LN(1 + GREATEST(COALESCE(CAST(orders_90d AS DOUBLE), 4.0e0), 0e0)) - 1.30442e0
               ) / 1.02379e0
             ) * 1.0000e3 + 1.2741100000000001e3
           ) * (
             (
-              (
-                LN(1 + GREATEST(COALESCE(CAST(recency AS DOUBLE), 2.00e1), 0e0)) - 3.38302e0
-              ) / 1.71781e0
-            ) * 4.16104e-27 + (
               (
                 LN(1 + GREATEST(COALESCE(CAST(orders_90d AS DOUBLE), 4.0e0), 0e0)) - 1.30442e0
               ) / 1.02379e0
@@ -239,10 +231,6 @@ SELECT
               ) / 1.71781e0
             ) * 7.06918e0 + (
               (
-                LN(1 + GREATEST(COALESCE(CAST(orders_90d AS DOUBLE), 4.0e0), 0e0)) - 1.30442e0
-              ) / 1.02379e0
-            ) * 1.36464e-24 + (
-              (
                 LN(1 + GREATEST(COALESCE(CAST(spend_12m AS DOUBLE), 3.86915e4), 0e0)) - 1.03952e1
               ) / 1.79466e0
             ) * 1.77056e0 + -7.670869191960001e0
@@ -252,10 +240,6 @@ SELECT
                 LN(1 + GREATEST(COALESCE(CAST(recency AS DOUBLE), 2.00e1), 0e0)) - 3.38302e0
               ) / 1.71781e0
             ) * 7.06918e0 + (
-              (
-                LN(1 + GREATEST(COALESCE(CAST(orders_90d AS DOUBLE), 4.0e0), 0e0)) - 1.30442e0
-              ) / 1.02379e0
-            ) * 1.36464e-24 + (
               (
                 LN(1 + GREATEST(COALESCE(CAST(spend_12m AS DOUBLE), 3.86915e4), 0e0)) - 1.03952e1
               ) / 1.79466e0
@@ -302,19 +286,11 @@ SELECT
                 ) + (
                   (
                     (
-                      LN(1 + GREATEST(COALESCE(CAST(recency AS DOUBLE), 2.00e1), 0e0)) - 3.38302e0
-                    ) / 1.71781e0
-                  ) * 4.16104e-27 + (
-                    (
                       LN(1 + GREATEST(COALESCE(CAST(orders_90d AS DOUBLE), 4.0e0), 0e0)) - 1.30442e0
                     ) / 1.02379e0
                   ) * 1.0000e3 + 1.2741100000000001e3
                 ) * (
                   (
-                    (
-                      LN(1 + GREATEST(COALESCE(CAST(recency AS DOUBLE), 2.00e1), 0e0)) - 3.38302e0
-                    ) / 1.71781e0
-                  ) * 4.16104e-27 + (
                     (
                       LN(1 + GREATEST(COALESCE(CAST(orders_90d AS DOUBLE), 4.0e0), 0e0)) - 1.30442e0
                     ) / 1.02379e0
@@ -326,10 +302,6 @@ SELECT
                     ) / 1.71781e0
                   ) * 7.06918e0 + (
                     (
-                      LN(1 + GREATEST(COALESCE(CAST(orders_90d AS DOUBLE), 4.0e0), 0e0)) - 1.30442e0
-                    ) / 1.02379e0
-                  ) * 1.36464e-24 + (
-                    (
                       LN(1 + GREATEST(COALESCE(CAST(spend_12m AS DOUBLE), 3.86915e4), 0e0)) - 1.03952e1
                     ) / 1.79466e0
                   ) * 1.77056e0 + -7.670869191960001e0
@@ -339,10 +311,6 @@ SELECT
                       LN(1 + GREATEST(COALESCE(CAST(recency AS DOUBLE), 2.00e1), 0e0)) - 3.38302e0
                     ) / 1.71781e0
                   ) * 7.06918e0 + (
-                    (
-                      LN(1 + GREATEST(COALESCE(CAST(orders_90d AS DOUBLE), 4.0e0), 0e0)) - 1.30442e0
-                    ) / 1.02379e0
-                  ) * 1.36464e-24 + (
                     (
                       LN(1 + GREATEST(COALESCE(CAST(spend_12m AS DOUBLE), 3.86915e4), 0e0)) - 1.03952e1
                     ) / 1.79466e0
