@@ -40,7 +40,7 @@ class Resolution:
     merges: list[tuple[str, str]] = field(default_factory=list)      # (old_id, surviving id)
 
 
-def _components(con: Any, n_nodes: int, edges: pa.Table) -> pa.Table:
+def _components(n_nodes: int, edges: pa.Table) -> pa.Table:
     """``(nid, comp)`` for nodes ``0..n_nodes-1`` linked by the ``(a, b)`` edges (scipy, in C)."""
     import numpy as np
 
@@ -93,7 +93,7 @@ def resolve_rows(
     ]
     # (a self-loop is harmless to the components; filtering it would invite a bad join order)
     edges = pa.concat_tables([con.execute(p).to_arrow_table() for p in parts])
-    comp = _components(con, n_nodes, edges)
+    comp = _components(n_nodes, edges)
     del edges
     con.execute("DROP TABLE IF EXISTS _comp")
     con.register("_comp_in", comp)

@@ -20,7 +20,7 @@ of bad or suppressed raw values, so ``_rows`` is written once and never updated.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -335,5 +335,3 @@ def row_filters(plan: SourcePlan, counts: dict[str, int]) -> RowFilters:
     suppressed = "(" + " OR ".join(sups) + ")" if sups else "false"
     return RowFilters(id_reject, plan.ids[0][1], reason, suppressed)
 
-
-Tick = Callable[[int], None]
