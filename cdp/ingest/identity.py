@@ -62,7 +62,8 @@ def resolve_rows(
     con: Any, pz: Pseudonymizer, ids: list[tuple[str, str]], valid: str, *, source: str, now: datetime, vault: Any,
     insert_new: bool = True,
 ) -> Resolution:
-    """Resolve the valid rows of ``_rows`` (identifier maps ``_map{i}`` ready) to customers.
+    """Resolve the valid rows of ``_rows`` (``valid``: a condition over it as ``r``; identifier maps
+    ``_map{i}`` ready) to customers.
 
     Writes identities, applies merges, writes the new customers (unless ``insert_new`` is
     false: the caller inserts them with their traits) and leaves ``_newc(customer_id)``,
@@ -74,7 +75,7 @@ def resolve_rows(
     joins = " ".join(f"LEFT JOIN _map{i} m{i} ON m{i}.raw = t._k{i}" for i in range(n))
     con.execute("DROP TABLE IF EXISTS _tup")
     con.execute(f"CREATE TEMP TABLE _tup AS SELECT DISTINCT {hs} FROM "
-                f"(SELECT DISTINCT {raw_cols} FROM _rows WHERE {valid}) t {joins}")
+                f"(SELECT DISTINCT {raw_cols} FROM _rows r WHERE {valid}) t {joins}")
     union = " UNION ALL ".join(f"SELECT h{i} AS h, {lit(kind)} AS kind FROM _tup WHERE h{i} IS NOT NULL"
                                for i, (kind, _) in enumerate(ids))
     con.execute("DROP TABLE IF EXISTS _node")

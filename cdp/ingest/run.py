@@ -161,7 +161,7 @@ def _record_rejects(ctx: _Ctx, plan: SourcePlan, filters: RowFilters, counts: di
     for i, (kind, _) in enumerate(plan.ids):
         if counts.get(f"bad{i}"):
             report.identifiers_invalid[kind] = int(con.execute(
-                f"SELECT count(*) FROM _rows WHERE _k{i} IN (SELECT raw FROM _map{i} WHERE h IS NULL)"
+                f"SELECT count(*) FROM _rows r WHERE r._k{i} IN (SELECT raw FROM _map{i} WHERE h IS NULL)"
             ).fetchone()[0])
     codes.table(con)
     con.execute("DROP TABLE IF EXISTS _rej")
@@ -186,7 +186,7 @@ def _record_rejects(ctx: _Ctx, plan: SourcePlan, filters: RowFilters, counts: di
     con.execute("DROP TABLE IF EXISTS _rej")
     if filters.suppressed != "false":
         report.rows_suppressed = int(con.execute(
-            f"SELECT count(*) FROM _rows WHERE _rj IS NULL AND NOT {filters.id_reject} AND {filters.suppressed}"
+            f"SELECT count(*) FROM _rows r WHERE r._rj IS NULL AND NOT {filters.id_reject} AND {filters.suppressed}"
         ).fetchone()[0])
 
 
@@ -237,6 +237,7 @@ def _ingest_source(ctx: _Ctx, name: str, report: SourceReport, run_id: int) -> l
         report.customers_merged = len(res.merges)
         report.identities_new = res.new_identities
         joins, cid = _customer_of_row(plan)
+        event_id = [f.role for f in plan.fields].index("event_id") if cfg.event_id else None
         eid = ""
         if cfg.entity == "events" and not cfg.event_id:
             # an event without an id: a digest of the source, the row's first identifier pseudonym
@@ -245,10 +246,10 @@ def _ingest_source(ctx: _Ctx, name: str, report: SourceReport, run_id: int) -> l
             joins += " " + " ".join(f"LEFT JOIN _map{i} m{i} ON m{i}.raw = r._k{i}" for i in range(len(plan.ids)))
             eid = f", 'h_' || md5(concat_ws('\x1f', {lit(name)}, {hany}, r._eraw)) AS _eid"
         elif cfg.entity == "events":
-            eid = f", r._p{[f.role for f in plan.fields].index('event_id')} AS _eid"
+            eid = f", r._p{event_id} AS _eid"
         con.execute(
             f"CREATE OR REPLACE TEMP VIEW _ok AS SELECT r.rowid AS _ord, r.*{eid}, {cid} AS customer_id "
-            f"FROM _rows r {joins} WHERE {_qualify(filters.valid, 'r')} AND {cid} IS NOT NULL"
+            f"FROM _rows r {joins} WHERE {filters.valid} AND {cid} IS NOT NULL"
         )
         if ctx.progress:
             ctx.progress(name, "load", report.rows_read, report.rows_read)
@@ -257,8 +258,7 @@ def _ingest_source(ctx: _Ctx, name: str, report: SourceReport, run_id: int) -> l
                 load_customers(con, plan, report, now=ctx.now, vault=ctx.vault, traits=traits)
             else:
                 # every valid row has a customer after resolution: count them without the join
-                rows = "_ok" if not cfg.event_id else (
-                    f"(SELECT _p{[f.role for f in plan.fields].index('event_id')} AS _eid FROM _rows WHERE {filters.valid})")
+                rows = "_ok" if not cfg.event_id else f"(SELECT r._p{event_id} AS _eid FROM _rows r WHERE {filters.valid})"
                 load_events(con, plan, report, props=props, rows=rows)
     else:
         # a consent is recorded for the first identifier already known, else the first one (pending)
@@ -271,7 +271,7 @@ def _ingest_source(ctx: _Ctx, name: str, report: SourceReport, run_id: int) -> l
         con.execute(
             f"CREATE OR REPLACE TEMP VIEW _ok AS SELECT r.rowid AS _ord, r.*, coalesce({pick}) AS _pick, "
             f"coalesce({link}) AS _link, ({known_any}) AS _known FROM _rows r {known} "
-            f"WHERE {_qualify(filters.valid, 'r')}"
+            f"WHERE {filters.valid}"
         )
         with report.timed("load"):
             load_consents(con, plan, report, signing_key=ctx.keystore.signing_key())
@@ -283,14 +283,6 @@ def _ingest_source(ctx: _Ctx, name: str, report: SourceReport, run_id: int) -> l
         with report.timed("attach"):
             report.consents_attached = attach_known(con)
     return units
-
-
-def _qualify(condition: str, alias: str) -> str:
-    """``condition`` over ``_rows`` columns with each ``_k``/``_r`` column qualified by ``alias``
-    (the row views join maps whose columns would otherwise be ambiguous)."""
-    import re
-
-    return re.sub(r"(?<![\w.])(_k\d+|_rj)\b", lambda m: f"{alias}.{m.group(1)}", condition)
 
 
 def _record_run(con: Any, run_id: int, report: SourceReport, started: datetime, status: str) -> None:

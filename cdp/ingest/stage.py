@@ -292,7 +292,7 @@ def map_identifiers(con: Any, plan: SourcePlan, pz: Pseudonymizer) -> dict[str, 
 
 @dataclass(frozen=True)
 class RowFilters:
-    """SQL conditions over ``_rows`` (alias-free): an identifier reject, a suppression, a valid row."""
+    """SQL conditions over ``_rows`` under the alias ``r``: an identifier reject, a suppression, a valid row."""
 
     id_reject: str
     id_column: str
@@ -301,11 +301,11 @@ class RowFilters:
 
     @property
     def rejected(self) -> str:
-        return f"(_rj IS NOT NULL OR {self.id_reject})"
+        return f"(r._rj IS NOT NULL OR {self.id_reject})"
 
     @property
     def valid(self) -> str:
-        return f"(_rj IS NULL AND NOT {self.id_reject} AND NOT {self.suppressed})"
+        return f"(r._rj IS NULL AND NOT {self.id_reject} AND NOT {self.suppressed})"
 
     def reason(self, idr: str, code: str) -> tuple[str, str]:
         """The final reject column and reason of a rejected row, from its identifier-reject flag
@@ -319,7 +319,7 @@ class RowFilters:
 def row_filters(plan: SourcePlan, counts: dict[str, int]) -> RowFilters:
     """The identifier conditions, reduced to ``false`` where no raw value is bad or suppressed."""
     def bad(i: int) -> str:
-        return f"coalesce(_k{i} IN (SELECT raw FROM _map{i} WHERE h IS NULL), false)" if counts.get(f"bad{i}") else "false"
+        return f"coalesce(r._k{i} IN (SELECT raw FROM _map{i} WHERE h IS NULL), false)" if counts.get(f"bad{i}") else "false"
 
     cfg = plan.config
     if not plan.ids:
@@ -327,11 +327,11 @@ def row_filters(plan: SourcePlan, counts: dict[str, int]) -> RowFilters:
     if cfg.key is not None:
         id_reject, reason = bad(0), "invalid key"
     elif counts.get("bad"):
-        id_reject = "(" + " AND ".join(f"(NOT {_present(f'_k{i}')} OR {bad(i)})" for i in range(len(plan.ids))) + ")"
+        id_reject = "(" + " AND ".join(f"(NOT {_present(f'r._k{i}')} OR {bad(i)})" for i in range(len(plan.ids))) + ")"
         reason = "no valid identifier"
     else:
         id_reject, reason = "false", "no valid identifier"
-    sups = [f"coalesce(_k{i} IN (SELECT raw FROM _map{i} WHERE sup), false)" for i in range(len(plan.ids)) if counts.get(f"sup{i}")]
+    sups = [f"coalesce(r._k{i} IN (SELECT raw FROM _map{i} WHERE sup), false)" for i in range(len(plan.ids)) if counts.get(f"sup{i}")]
     suppressed = "(" + " OR ".join(sups) + ")" if sups else "false"
     return RowFilters(id_reject, plan.ids[0][1], reason, suppressed)
 
